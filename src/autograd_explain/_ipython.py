@@ -1,0 +1,173 @@
+"""The IPython layer: the exception hook, the magics and the config option.
+
+The only module that imports IPython. It wires IPython's public API
+(``set_custom_exc``, ``register_magics``, ``configurables``) to
+:func:`~.pipeline.explain_or_error` and the renderers, and records what it
+replaced so that ``%unload_ext`` puts back exactly what was there.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.core.magic import Magics, line_magic, magics_class
+from traitlets import Unicode
+
+from .pipeline import explain_or_error, remember
+
+#: exceptions the hook looks at; anything else goes straight to IPython.
+HOOKED_EXCEPTIONS: tuple[type[BaseException], ...] = (RuntimeError, AttributeError)
+
+
+@dataclass
+class _Installation:
+    """What loading changed in one shell, to undo it exactly."""
+
+    custom_exceptions: tuple[type[BaseException], ...]
+    custom_tb: Any
+    line_magics: dict[str, Any]
+    cell_magics: dict[str, Any]
+    registry: dict[str, Any]
+    configurables: list[Any]
+    magics: "AutogradExplain | None" = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+_installations: dict[int, _Installation] = {}
+
+
+@magics_class
+class AutogradExplain(Magics):
+    """Settings and the ``%autograd_explain`` magic.
+
+    ``%config AutogradExplain.language = "zh"`` switches the explanations to
+    Simplified Chinese (default: ``$AUTOGRAD_EXPLAIN_LANG`` or English).
+    """
+
+    language = Unicode("", help="Language of explanations: 'en' or 'zh' "
+                                "(empty: $AUTOGRAD_EXPLAIN_LANG, else English).").tag(config=True)
+
+    @line_magic("autograd_explain")
+    def autograd_explain_magic(self, line: str) -> None:
+        """``%autograd_explain trace on|off|status``: record in-place writes for exact blame lines."""
+        words = line.split()
+        if len(words) >= 1 and words[0] == "trace":
+            from . import trace
+
+            action = words[1] if len(words) > 1 else "status"
+            if action == "on":
+                trace.enable()
+            elif action == "off":
+                trace.disable()
+            elif action != "status":
+                print("usage: %autograd_explain trace on|off|status", file=sys.stderr)
+                return
+            print(f"autograd_explain trace mode is {'on' if trace.is_enabled() else 'off'}")
+            return
+        print("usage: %autograd_explain trace on|off|status", file=sys.stderr)
+
+
+def load(shell: Any) -> None:
+    """Install the hook and magics in ``shell`` (a second load does nothing)."""
+    if id(shell) in _installations:
+        return
+    manager = shell.magics_manager
+    state = _Installation(
+        custom_exceptions=shell.custom_exceptions,
+        custom_tb=shell.CustomTB,
+        line_magics=dict(manager.magics["line"]),
+        cell_magics=dict(manager.magics["cell"]),
+        registry=dict(manager.registry),
+        configurables=list(shell.configurables),
+    )
+    magics = AutogradExplain(shell=shell)
+    state.magics = magics
+    shell.configurables.append(magics)
+    shell.register_magics(magics)
+    try:
+        from .graph.magic import GradGraphMagics
+
+        shell.register_magics(GradGraphMagics)
+    except ImportError:
+        pass
+    previous_tb = state.custom_tb if state.custom_exceptions else None
+    previous_exceptions = state.custom_exceptions
+
+    def handler(self: Any, etype: type[BaseException], evalue: BaseException, tb: Any,
+                tb_offset: int | None = None) -> None:
+        _show_traceback(self, etype, evalue, tb, tb_offset, previous_tb, previous_exceptions)
+        if issubclass(etype, HOOKED_EXCEPTIONS):
+            _show_explanation(self, evalue, magics)
+        return None
+
+    shell.set_custom_exc(tuple(dict.fromkeys(HOOKED_EXCEPTIONS + tuple(previous_exceptions))), handler)
+    _installations[id(shell)] = state
+
+
+def unload(shell: Any) -> None:
+    """Put back the exception hook, magics and configurables found at load time."""
+    state = _installations.pop(id(shell), None)
+    if state is None:
+        return
+    shell.custom_exceptions = state.custom_exceptions
+    shell.CustomTB = state.custom_tb
+    manager = shell.magics_manager
+    manager.magics["line"].clear()
+    manager.magics["line"].update(state.line_magics)
+    manager.magics["cell"].clear()
+    manager.magics["cell"].update(state.cell_magics)
+    manager.registry.clear()
+    manager.registry.update(state.registry)
+    shell.configurables[:] = state.configurables
+
+
+def _show_traceback(shell: Any, etype: type[BaseException], evalue: BaseException, tb: Any,
+                    tb_offset: int | None, previous_tb: Any, previous_exceptions: tuple[Any, ...]) -> None:
+    """What the user would have seen without us: another extension's handler, or IPython's traceback."""
+    try:
+        if previous_tb is not None and previous_exceptions and issubclass(etype, previous_exceptions):
+            previous_tb(etype, evalue, tb, tb_offset)
+        else:
+            shell.showtraceback((etype, evalue, tb), tb_offset=tb_offset, running_compiled_code=True)
+    except Exception:
+        try:
+            shell.showtraceback((etype, evalue, tb), tb_offset=tb_offset)
+        except Exception:
+            pass
+
+
+def _show_explanation(shell: Any, evalue: BaseException, magics: AutogradExplain) -> None:
+    try:
+        diagnosis, error = explain_or_error(evalue, shell.user_ns, language=magics.language or None, shell=shell)
+        if error is not None:
+            print(f"autograd_explain: the explanation is unavailable ({type(error).__name__}).", file=sys.stderr)
+            return
+        if diagnosis is None:
+            return
+        remember(diagnosis)
+        display_diagnosis(shell, diagnosis)
+    except BaseException as error:  # the hook must never raise
+        try:
+            print(f"autograd_explain: the explanation is unavailable ({type(error).__name__}).", file=sys.stderr)
+        except BaseException:
+            pass
+
+
+def is_notebook(shell: Any) -> bool:
+    return type(shell).__name__ == "ZMQInteractiveShell" or "ipykernel" in type(shell).__module__
+
+
+def display_diagnosis(shell: Any, diagnosis: Any) -> None:
+    from .render.html import render_html
+    from .render.plain import render_plain
+
+    if is_notebook(shell):
+        from IPython.display import display
+
+        display({"text/plain": render_plain(diagnosis), "text/html": render_html(diagnosis)}, raw=True)
+    else:
+        from .render.terminal import print_diagnosis
+
+        print_diagnosis(diagnosis, file=sys.stdout)

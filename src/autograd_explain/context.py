@@ -1,0 +1,268 @@
+"""Gather, once, everything an analysis may read about an exception.
+
+:class:`Analysis` holds the traceback's frames (user frames only, with a copy
+of their locals), the executed source as a :class:`~.source.Timeline`, the
+statement that raised and the expression ``backward()`` was called on. It is
+the only object that references live frames and tensors, and
+:meth:`Analysis.release` drops them all before :func:`explain` returns.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+
+import sysconfig
+import types
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+import torch
+
+from . import live
+from .errors import ParsedError
+from .provenance import Provenance
+from .source import SourceUnit, Stmt, Timeline, dotted_name, unit_from_linecache
+
+_LIBRARY_DIRS = tuple(
+    os.path.normcase(os.path.realpath(path)) + os.sep
+    for path in {
+        sysconfig.get_paths().get("stdlib", ""),
+        sysconfig.get_paths().get("purelib", ""),
+        sysconfig.get_paths().get("platlib", ""),
+        os.path.dirname(os.path.dirname(torch.__file__)),
+        os.path.dirname(os.path.abspath(__file__)),
+    }
+    if path
+)
+_BACKWARD_FUNCTIONS = ("autograd.backward", "autograd.grad")
+
+
+def is_user_file(filename: str) -> bool:
+    """True for a notebook cell or a file that is not part of Python, torch or a library."""
+    if filename.startswith("<"):
+        return filename.startswith("<ipython-input-") or filename in ("<stdin>", "<string>") \
+            or filename.startswith("<cell")
+    real = os.path.normcase(os.path.realpath(filename))
+    return not real.startswith(_LIBRARY_DIRS)
+
+
+@dataclass
+class FrameView:
+    """One frame of the traceback (user frames keep a copy of their locals)."""
+
+    filename: str
+    lineno: int
+    function: str
+    qualname: str
+    is_user: bool
+    tb: types.TracebackType | None
+    locals: dict[str, Any]
+    globals: Mapping[str, Any]
+
+
+def _walk_traceback(tb: types.TracebackType | None) -> Iterator[types.TracebackType]:
+    seen = 0
+    while tb is not None and seen < 500:
+        yield tb
+        tb = tb.tb_next
+        seen += 1
+
+
+def frames_of(exc: BaseException) -> list[FrameView]:
+    views: list[FrameView] = []
+    for tb in _walk_traceback(getattr(exc, "__traceback__", None)):
+        frame = tb.tb_frame
+        code = frame.f_code
+        user = is_user_file(code.co_filename)
+        views.append(FrameView(
+            filename=code.co_filename,
+            lineno=tb.tb_lineno,
+            function=code.co_name,
+            qualname=getattr(code, "co_qualname", code.co_name).replace("<locals>.", ""),
+            is_user=user,
+            tb=tb if user else None,
+            locals=dict(frame.f_locals) if user and code.co_name != "<module>" else {},
+            globals=frame.f_globals if user else {},
+        ))
+    return views
+
+
+def shell_units(shell: Any) -> list[SourceUnit]:
+    """The cells a shell ran, in execution order (re-runs included), with their filenames."""
+    import linecache
+
+    compiler = getattr(shell, "compile", None)
+    filename_map: Mapping[str, int] = getattr(compiler, "_filename_map", None) or {}
+    by_number: dict[int, str] = {}
+    by_text: dict[str, str] = {}
+    for filename, number in list(filename_map.items()):
+        by_number[number] = filename
+        text = "".join(linecache.getlines(filename))
+        if text:
+            by_text[text.rstrip()] = filename
+    history = getattr(getattr(shell, "history_manager", None), "input_hist_parsed", None) or []
+    units: list[SourceUnit] = []
+    used: set[str] = set()
+    for number, text in enumerate(list(history)):
+        if number == 0 or not text or not text.strip():
+            continue
+        filename = by_text.get(text.rstrip()) or by_number.get(number) or f"<cell {number}>"
+        units.append(SourceUnit(filename, text, f"In [{number}]"))
+        used.add(filename)
+    for filename, number in list(filename_map.items()):
+        if filename not in used:
+            unit = unit_from_linecache(filename, f"In [{number}]")
+            if unit is not None:
+                units.append(unit)
+    return units
+
+
+class Analysis:
+    """Everything read about one exception; call :meth:`release` when done."""
+
+    def __init__(self, exc: BaseException, parsed: ParsedError, namespace: Mapping[str, Any] | None,
+                 shell: Any = None) -> None:
+        self.parsed = parsed
+        self.exc_type = type(exc)
+        self.frames = frames_of(exc)
+        user_frames = [f for f in self.frames if f.is_user]
+        self.user_frame: FrameView | None = user_frames[-1] if user_frames else None
+        self.user_frames = user_frames
+        if namespace is None:
+            namespace = user_frames[0].globals if user_frames else {}
+        self.namespace: Mapping[str, Any] = namespace
+        self.timeline = Timeline(self._units(shell))
+        self.grad_enabled_now = torch.is_grad_enabled()
+        self.provenance = Provenance(self.timeline, self.namespaces_for, self.grad_enabled_now)
+        self.raising_stmt: Stmt | None = None
+        if self.user_frame is not None:
+            self.raising_stmt = self.timeline.statement_at(self.user_frame.filename, self.user_frame.lineno)
+        self.target_node: ast.expr | None = self._find_target()
+
+    # -- construction ---------------------------------------------------------
+    def _units(self, shell: Any) -> list[SourceUnit]:
+        units = shell_units(shell) if shell is not None else []
+        known = {unit.filename for unit in units}
+        for frame in self.user_frames:
+            if frame.filename not in known:
+                unit = unit_from_linecache(frame.filename)
+                if unit is not None:
+                    units.append(unit)
+                    known.add(frame.filename)
+        return units
+
+    def namespaces_for(self, scope: str | None) -> tuple[Mapping[str, Any], ...]:
+        if scope is None:
+            return (self.namespace,)
+        for frame in reversed(self.user_frames):
+            if frame.qualname == scope or frame.qualname.endswith("." + scope) or frame.function == scope:
+                return (frame.locals,)
+        return ()
+
+    def _find_target(self) -> ast.expr | None:
+        node = self._executing_node()
+        candidates: list[ast.AST] = []
+        if node is not None:
+            candidates.append(node)
+            candidates.extend(_ancestors(node))
+        if self.raising_stmt is not None:
+            candidates.extend(ast.walk(self.raising_stmt.node))
+        for candidate in candidates:
+            target = _backward_target(candidate)
+            if target is not None:
+                return target
+        return None
+
+    def _executing_node(self) -> ast.AST | None:
+        if self.user_frame is None or self.user_frame.tb is None:
+            return None
+        try:
+            import executing
+
+            return executing.Source.executing(self.user_frame.tb).node
+        except Exception:
+            return None
+
+    # -- queries --------------------------------------------------------------
+    @property
+    def target_text(self) -> str | None:
+        if self.target_node is None:
+            return None
+        try:
+            return ast.unparse(self.target_node)
+        except Exception:
+            return None
+
+    @property
+    def scope(self) -> str | None:
+        return self.raising_stmt.scope if self.raising_stmt is not None else None
+
+    def resolve(self, node: ast.expr | None, scope: str | None = None) -> Any:
+        """The live value of a name / attribute / constant-subscript expression, else MISSING."""
+        if node is None:
+            return live.MISSING
+        scope = self.scope if scope is None else scope
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            name = dotted_name(node)
+            if name and "()" not in name:
+                return self.provenance.live_value(name, scope)
+            return live.MISSING
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            base = self.resolve(node.value, scope)
+            if type(base) in (list, tuple, dict):
+                try:
+                    return base[node.slice.value]
+                except Exception:
+                    return live.MISSING
+        return live.MISSING
+
+    @property
+    def target_value(self) -> Any:
+        return self.resolve(self.target_node)
+
+    def release(self) -> None:
+        """Drop every reference to frames, tracebacks and live objects."""
+        for frame in self.frames:
+            frame.tb = None
+            frame.locals = {}
+            frame.globals = {}
+        self.frames = []
+        self.user_frames = []
+        self.user_frame = None
+        self.namespace = {}
+        self.provenance = None  # type: ignore[assignment]
+
+
+def _ancestors(node: ast.AST) -> Iterator[ast.AST]:
+    parent = getattr(node, "parent", None)
+    while parent is not None and not isinstance(parent, ast.stmt):
+        yield parent
+        parent = getattr(parent, "parent", None)
+
+
+def _backward_target(node: ast.AST) -> ast.expr | None:
+    """For ``t.backward()``, ``torch.autograd.grad(t, ...)``: the ``t`` expression."""
+    if isinstance(node, ast.Attribute) and node.attr == "backward":
+        return node.value
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "backward" and not _is_autograd(node.func):
+            return node.func.value
+        name = dotted_name(node.func) or ""
+        if name.endswith(_BACKWARD_FUNCTIONS) or name in ("backward", "grad"):
+            first = node.args[0] if node.args else next(
+                (k.value for k in node.keywords if k.arg in ("outputs", "tensors")), None)
+            if isinstance(first, (ast.List, ast.Tuple)) and first.elts:
+                return first.elts[0]
+            return first
+    return None
+
+
+def _is_autograd(func: ast.Attribute) -> bool:
+    return (dotted_name(func) or "").endswith("autograd.backward")
+
+
+def user_frames_only(frames: list[FrameView]) -> list[FrameView]:
+    return [f for f in frames if f.is_user]
+
+

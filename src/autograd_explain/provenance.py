@@ -1,0 +1,453 @@
+"""Follow a value back through the user's statements to where grad was lost.
+
+The user's code is never run. Each expression is evaluated *abstractly* over a
+small lattice (:class:`Value`: tensor / number / array / module, does it carry
+a graph, and the first :class:`Cut` on its provenance). Names resolve to their
+last binding before the use (in execution order, across cells); when that
+binding is still the live value of the name, the live object's facts win over
+inference. The earliest cut on the chain is what the user must change.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
+
+from . import live
+from .source import Definition, Stmt, Timeline, dotted_name, grad_mode_of_call
+
+#: methods that return a tensor without a graph (the op is not differentiable).
+NON_DIFFERENTIABLE_METHODS = frozenset({
+    "argmax", "argmin", "argsort", "eq", "ne", "gt", "lt", "ge", "le", "greater", "less",
+    "greater_equal", "less_equal", "not_equal", "long", "int", "bool", "short", "byte", "char",
+    "nonzero", "isnan", "isinf", "isfinite", "isclose", "logical_and", "logical_or",
+    "logical_not", "logical_xor", "bincount", "unique", "any", "all", "signbit",
+    "count_nonzero", "searchsorted", "bucketize", "equal", "zeros_like", "ones_like",
+    "empty_like", "full_like", "rand_like", "randn_like", "randint_like", "multinomial",
+    "bernoulli", "histc", "where_condition",
+})
+INTEGER_DTYPES = frozenset({
+    "long", "int", "int64", "int32", "int16", "int8", "uint8", "bool", "short",
+    "LongTensor", "IntTensor", "BoolTensor", "ByteTensor", "ShortTensor", "CharTensor",
+})
+#: functions that build a new leaf tensor from data (dropping any graph).
+REWRAP_FUNCTIONS = frozenset({
+    "tensor", "Tensor", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+    "as_tensor", "from_numpy", "asarray", "scalar_tensor",
+})
+PROPAGATING_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "real", "imag", "values"})
+INDEX_RESULT_METHODS = frozenset({"max", "min", "sort", "topk", "mode", "median", "kthvalue", "cummax", "cummin"})
+PYTHON_NUMBER_BUILTINS = frozenset({"float", "int", "bool", "complex", "round", "abs", "sum", "max", "min"})
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Where a value that carried a graph lost it.
+
+    ``cause`` uses the ``no-grad-fn`` vocabulary of the contract; ``op`` is the
+    spelling that did it (``argmax``, ``detach``, ``.data``, ``no_grad``...);
+    ``upstream`` names a variable that still had a graph just before.
+    ``variable`` is filled in when the cut is bound to a name.
+    """
+
+    stmt: Stmt
+    cause: str
+    op: str
+    upstream: str | None = None
+    variable: str | None = None
+
+
+@dataclass(frozen=True)
+class Value:
+    """An abstract value: what a name or expression is, as far as grad goes."""
+
+    kind: str = "unknown"  # tensor | number | array | module | other | unknown
+    grad: bool | None = None  # carries a graph (requires_grad)
+    cut: Cut | None = None  # first place on the provenance where grad was lost
+    conversion: Cut | None = None  # first place a tensor became a Python number / array
+    source: str | None = None  # nearest variable upstream that carried a graph
+    leaves: tuple[str, ...] = ()  # root tensors without grad the value came from
+    frozen: tuple[str, ...] = ()  # modules called whose parameters are all frozen
+
+    @property
+    def lost_grad(self) -> bool:
+        return self.grad is False and self.cut is not None
+
+
+UNKNOWN = Value()
+
+
+def _merge(values: list[Value], kind: str | None = None) -> Value:
+    """The value of an op over ``values`` that keeps a graph when any input has one."""
+    grads = [v.grad for v in values]
+    grad = True if any(g is True for g in grads) else (False if grads and all(g is False for g in grads) else None)
+    kinds = {v.kind for v in values}
+    if kind is None:
+        kind = "tensor" if "tensor" in kinds else ("array" if "array" in kinds else
+                                                   ("number" if kinds == {"number"} else "unknown"))
+    return Value(
+        kind=kind,
+        grad=grad,
+        cut=None if grad else next((v.cut for v in values if v.cut), None),
+        conversion=next((v.conversion for v in values if v.conversion), None),
+        source=next((v.source for v in values if v.grad and v.source), None),
+        leaves=tuple(dict.fromkeys(leaf for v in values for leaf in v.leaves)),
+        frozen=tuple(dict.fromkeys(m for v in values for m in v.frozen)),
+    )
+
+
+@dataclass
+class Scope:
+    """Live namespaces visible from a scope (function locals, then globals)."""
+
+    namespaces: tuple[Mapping[str, Any], ...]
+
+
+class Provenance:
+    """Abstract evaluation of the user's expressions over a :class:`Timeline`.
+
+    Args:
+        timeline: the executed statements.
+        namespaces_for: returns the live namespaces for a scope (``None`` is
+            module level); a function scope without a live frame gets ``()``.
+        grad_enabled_now: the current global grad mode (read once, not changed).
+    """
+
+    def __init__(self, timeline: Timeline, namespaces_for: Callable[[str | None], tuple[Mapping[str, Any], ...]],
+                 grad_enabled_now: bool = True) -> None:
+        self.timeline = timeline
+        self.namespaces_for = namespaces_for
+        self.grad_enabled_now = grad_enabled_now
+        self._memo: dict[int, Value] = {}
+        self._active: set[int] = set()
+        self._bindings: list[dict[str, Value]] = []
+        self.depth_limit = 60
+
+    # -- names ----------------------------------------------------------------
+    def live_value(self, name: str, scope: str | None) -> Any:
+        """The live object bound to ``name`` (dotted names read attributes statically)."""
+        head, *rest = name.split(".")
+        obj = live.lookup(self.namespaces_for(scope), head)
+        if obj is live.MISSING and scope is not None:
+            obj = live.lookup(self.namespaces_for(None), head)
+        for attribute in rest:
+            if obj is live.MISSING:
+                break
+            obj = live.static_attribute(obj, attribute)
+        return obj
+
+    def value_of_name(self, name: str, stmt: Stmt, scope: str | None = None) -> Value:
+        scope = stmt.scope if scope is None else scope
+        if self._bindings and name in self._bindings[-1] and scope == self._bindings[-1].get("__scope__"):
+            return self._bindings[-1][name]
+        definition = self.timeline.definition_before(name, scope, stmt.index)
+        if definition is None and scope is not None:
+            # A global read from a function body: the global as last bound.
+            definitions = self.timeline.definitions(name, None)
+            definition = definitions[-1] if definitions else None
+            scope = None
+        if definition is None:
+            return self._from_live(name, self.live_value(name, scope), None)
+        return self.value_of_definition(definition)
+
+    def value_of_definition(self, definition: Definition) -> Value:
+        key = id(definition)
+        if key in self._memo and not self._bindings:
+            return self._memo[key]
+        if key in self._active or len(self._active) > self.depth_limit:
+            return UNKNOWN
+        self._active.add(key)
+        try:
+            value = self._evaluate_definition(definition)
+        finally:
+            self._active.discard(key)
+        if not self._bindings:
+            self._memo[key] = value
+        return value
+
+    def _evaluate_definition(self, definition: Definition) -> Value:
+        stmt = definition.stmt
+        inferred = UNKNOWN
+        if definition.value is not None:
+            inferred = self.evaluate(definition.value, stmt)
+            if definition.augmented:
+                previous = self.value_of_name(definition.name, stmt)
+                inferred = _merge([previous, inferred])
+            inferred = self._apply_grad_mode(inferred, stmt)
+        live_object = live.MISSING
+        if self.timeline.is_latest(definition) and not self._bindings:
+            live_object = self.live_value(definition.name, stmt.scope)
+        value = self._from_live(definition.name, live_object, inferred, stmt)
+        if value.cut is not None and value.cut.stmt is stmt and value.cut.variable is None:
+            value = replace(value, cut=replace(value.cut, variable=definition.name))
+        if value.conversion is not None and value.conversion.stmt is stmt and value.conversion.variable is None:
+            value = replace(value, conversion=replace(value.conversion, variable=definition.name))
+        if value.grad and value.kind in ("tensor", "unknown"):
+            value = replace(value, source=definition.name)
+        return value
+
+    def _apply_grad_mode(self, value: Value, stmt: Stmt) -> Value:
+        mode = stmt.grad_mode
+        if mode and value.grad and value.kind in ("tensor", "unknown"):
+            cut = Cut(stmt, mode, mode, upstream=value.source)
+            return replace(value, grad=False, cut=cut)
+        return value
+
+    def _from_live(self, name: str, obj: Any, inferred: Value | None, stmt: Stmt | None = None) -> Value:
+        """Combine what the live object says with what the code implies."""
+        base = inferred or UNKNOWN
+        if obj is live.MISSING:
+            return base
+        if live.is_tensor(obj):
+            has_graph = live.requires_grad(obj)
+            if has_graph:
+                return replace(base, kind="tensor", grad=True, cut=None, source=name)
+            cut = base.cut
+            if cut is None and base.grad and stmt is not None:
+                cut = Cut(stmt, self._cause_from_live(obj, stmt), "live", upstream=base.source)
+            leaves = base.leaves
+            if cut is None and not base.leaves and _is_float(obj):
+                leaves = (name,)
+            return replace(base, kind="tensor", grad=False, cut=cut, leaves=leaves)
+        if live.is_module(obj):
+            return Value(kind="module", grad=live.module_requires_grad(obj), source=name)
+        if type(obj) in (int, float, bool, complex):
+            return replace(base, kind="number", grad=False)
+        if type(obj).__module__.startswith("numpy"):
+            return replace(base, kind="array", grad=False)
+        return replace(base, kind="other" if base.kind == "unknown" else base.kind)
+
+    def _cause_from_live(self, tensor: Any, stmt: Stmt) -> str:
+        if live.is_inference(tensor):
+            return "inference_mode"
+        if not self.grad_enabled_now:
+            return "grad_disabled"
+        return "unknown"
+
+    # -- expressions ----------------------------------------------------------
+    def evaluate(self, node: ast.expr, stmt: Stmt) -> Value:
+        method = getattr(self, "_eval_" + type(node).__name__, None)
+        if method is None:
+            return UNKNOWN
+        try:
+            return method(node, stmt)
+        except RecursionError:
+            return UNKNOWN
+
+    def _eval_Name(self, node: ast.Name, stmt: Stmt) -> Value:
+        return self.value_of_name(node.id, stmt)
+
+    def _eval_Constant(self, node: ast.Constant, stmt: Stmt) -> Value:
+        kind = "number" if isinstance(node.value, (int, float, complex, bool)) else "other"
+        return Value(kind=kind, grad=False)
+
+    def _eval_BinOp(self, node: ast.BinOp, stmt: Stmt) -> Value:
+        return _merge([self.evaluate(node.left, stmt), self.evaluate(node.right, stmt)])
+
+    def _eval_UnaryOp(self, node: ast.UnaryOp, stmt: Stmt) -> Value:
+        operand = self.evaluate(node.operand, stmt)
+        if isinstance(node.op, ast.Not):
+            return Value(kind="number", grad=False)
+        return operand
+
+    def _eval_BoolOp(self, node: ast.BoolOp, stmt: Stmt) -> Value:
+        return _merge([self.evaluate(v, stmt) for v in node.values])
+
+    def _eval_IfExp(self, node: ast.IfExp, stmt: Stmt) -> Value:
+        return _merge([self.evaluate(node.body, stmt), self.evaluate(node.orelse, stmt)])
+
+    def _eval_Tuple(self, node: ast.Tuple, stmt: Stmt) -> Value:
+        return _merge([self.evaluate(e, stmt) for e in node.elts], kind="other") if node.elts else UNKNOWN
+
+    _eval_List = _eval_Tuple
+
+    def _eval_Compare(self, node: ast.Compare, stmt: Stmt) -> Value:
+        inputs = _merge([self.evaluate(node.left, stmt)] + [self.evaluate(c, stmt) for c in node.comparators])
+        symbol = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
+        op = symbol.get(type(node.ops[0]), "comparison")
+        return self._cut_if_grad(inputs, stmt, "non_differentiable_op", f"comparison ({op})")
+
+    def _eval_Subscript(self, node: ast.Subscript, stmt: Stmt) -> Value:
+        base = self.evaluate(node.value, stmt)
+        index = node.slice
+        if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) \
+                and node.value.func.attr in INDEX_RESULT_METHODS \
+                and isinstance(index, ast.Constant) and index.value == 1:
+            return self._cut_if_grad(base, stmt, "non_differentiable_op", f"{node.value.func.attr}(...)[1]")
+        return base
+
+    def _eval_Attribute(self, node: ast.Attribute, stmt: Stmt) -> Value:
+        dotted = dotted_name(node)
+        if dotted and "()" not in dotted and self._is_bound_attribute(dotted, stmt):
+            return self.value_of_name(dotted, stmt)
+        base = self.evaluate(node.value, stmt)
+        if node.attr == "data":
+            return self._cut_if_grad(base, stmt, "data_attribute", ".data")
+        if node.attr == "indices":
+            return self._cut_if_grad(base, stmt, "non_differentiable_op", ".indices")
+        if node.attr == "grad":
+            return Value(kind="tensor", grad=False)
+        if node.attr in PROPAGATING_ATTRIBUTES:
+            return base
+        if dotted and "()" not in dotted:
+            obj = self.live_value(dotted, stmt.scope)
+            if obj is not live.MISSING:
+                return self._from_live(dotted, obj, None)
+        return base if base.kind == "tensor" else UNKNOWN
+
+    def _is_bound_attribute(self, dotted: str, stmt: Stmt) -> bool:
+        return self.timeline.definition_before(dotted, stmt.scope, stmt.index) is not None
+
+    def _eval_Call(self, node: ast.Call, stmt: Stmt) -> Value:
+        args = [self.evaluate(a.value if isinstance(a, ast.Starred) else a, stmt) for a in node.args]
+        kwargs = {k.arg: self.evaluate(k.value, stmt) for k in node.keywords if k.arg}
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            name = dotted_name(func) or ""
+            if _is_namespace_call(name):
+                return self._function_call(func.attr, name, node, args, kwargs, stmt)
+            callee = self.live_value(name, stmt.scope) if name and "()" not in name else live.MISSING
+            if live.is_module(callee):
+                module = self._from_live(name, callee, None)
+                return self._module_call(module, args + list(kwargs.values()), stmt, node, name=name)
+            receiver = self.evaluate(func.value, stmt)
+            return self._method_call(func.attr, receiver, node, args + list(kwargs.values()), stmt)
+        if isinstance(func, ast.Name):
+            return self._function_call(func.id, func.id, node, args, kwargs, stmt)
+        return _merge(args + list(kwargs.values()))
+
+    def _cut_if_grad(self, value: Value, stmt: Stmt, cause: str, op: str, kind: str = "tensor") -> Value:
+        if value.grad:
+            cut = Cut(stmt, cause, op, upstream=value.source)
+            return Value(kind=kind, grad=False, cut=cut, conversion=value.conversion, leaves=value.leaves)
+        return replace(value, kind=kind, grad=False if value.grad is False or value.cut else value.grad)
+
+    def _convert(self, value: Value, stmt: Stmt, cause: str, op: str, kind: str) -> Value:
+        """A tensor turned into a Python number or an array."""
+        result = self._cut_if_grad(value, stmt, cause, op, kind=kind)
+        if value.kind in ("tensor", "unknown") and value.conversion is None:
+            result = replace(result, conversion=Cut(stmt, op.strip(".()"), op, upstream=value.source))
+        return replace(result, grad=False)
+
+    def _method_call(self, method: str, receiver: Value, node: ast.Call, args: list[Value], stmt: Stmt) -> Value:
+        if method in ("detach", "detach_"):
+            return self._cut_if_grad(receiver, stmt, "detach", f".{method}()")
+        if method in ("item", "tolist"):
+            return self._convert(receiver, stmt, "item", f".{method}()", "number")
+        if method == "numpy":
+            return self._convert(receiver, stmt, "numpy_roundtrip", ".numpy()", "array")
+        if method in NON_DIFFERENTIABLE_METHODS:
+            return self._cut_if_grad(_merge([receiver] + args), stmt, "non_differentiable_op", method)
+        if method in ("type", "to") and _integer_dtype_argument(node):
+            return self._cut_if_grad(receiver, stmt, "non_differentiable_op", f".{method}({_dtype_text(node)})")
+        if method == "requires_grad_":
+            return replace(receiver, grad=True, cut=None)
+        if receiver.kind in ("tensor", "unknown", "array", "number"):
+            return _merge([receiver] + args)
+        return _merge(args) if args else UNKNOWN
+
+    def _function_call(self, short: str, full: str, node: ast.Call, args: list[Value],
+                       kwargs: dict[str | None, Value], stmt: Stmt) -> Value:
+        everything = args + list(kwargs.values())
+        if full.startswith(("torch.", "np.", "numpy.")) or full in ("tensor",):
+            if short in REWRAP_FUNCTIONS:
+                return self._rewrap(args, stmt, short)
+            if short in NON_DIFFERENTIABLE_METHODS or (short == "where" and len(node.args) == 1):
+                return self._cut_if_grad(_merge(everything), stmt, "non_differentiable_op", f"torch.{short}")
+            if full.startswith(("np.", "numpy.")):
+                merged = _merge(everything)
+                return self._convert(merged, stmt, "numpy_roundtrip", full + "()", "array")
+            return _merge(everything)
+        if full.startswith("math."):
+            return self._convert(_merge(everything), stmt, "item", full + "()", "number")
+        if short in PYTHON_NUMBER_BUILTINS and self.live_value(short, stmt.scope) is live.MISSING:
+            merged = _merge(everything)
+            if short in ("sum", "max", "min") and merged.kind == "tensor":
+                return merged
+            return self._convert(merged, stmt, "item", f"{short}()", "number")
+        callee = self.live_value(full, stmt.scope) if "()" not in full else live.MISSING
+        if live.is_module(callee):
+            return self._module_call(self._from_live(full, callee, None), everything, stmt, node, name=full)
+        defined = self.timeline.function(full)
+        if defined is not None:
+            return self._user_function_call(defined, node, args, kwargs, stmt)
+        return _merge(everything)
+
+    def _rewrap(self, args: list[Value], stmt: Stmt, function: str) -> Value:
+        data = _merge(args) if args else UNKNOWN
+        if data.cut is not None or data.conversion is not None:
+            return Value(kind="tensor", grad=False, cut=data.cut, conversion=data.conversion, leaves=data.leaves)
+        if data.grad:
+            return Value(kind="tensor", grad=False, cut=Cut(stmt, "tensor_rewrap", f"torch.{function}(...)", data.source))
+        return Value(kind="tensor", grad=False, leaves=data.leaves)
+
+    def _module_call(self, module: Value, args: list[Value], stmt: Stmt, node: ast.Call,
+                     name: str | None = None) -> Value:
+        inputs = _merge(args) if args else Value(kind="tensor", grad=False)
+        if module.grad is True:
+            return replace(inputs, kind="tensor", grad=True, cut=None, source=inputs.source or name)
+        if module.grad is False and not inputs.grad:
+            module_name = name or module.source or "model"
+            cut = inputs.cut or Cut(stmt, "frozen_parameters", module_name, upstream=None, variable=None)
+            return replace(inputs, kind="tensor", grad=False, cut=cut,
+                           frozen=inputs.frozen + (module_name,))
+        return replace(inputs, kind="tensor")
+
+    def _user_function_call(self, definition: Stmt, node: ast.Call, args: list[Value],
+                            kwargs: dict[str | None, Value], stmt: Stmt) -> Value:
+        function = definition.node
+        assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+        inputs = _merge(args + list(kwargs.values())) if (args or kwargs) else UNKNOWN
+        for decorator in function.decorator_list:
+            mode = grad_mode_of_call(decorator)
+            if mode in ("no_grad", "inference_mode") and inputs.grad:
+                return Value(kind="tensor", grad=False,
+                             cut=Cut(stmt, mode, f"@torch.{mode}() on {function.name}", inputs.source))
+        if len(self._bindings) >= 4:
+            return inputs
+        names = [a.arg for a in function.args.posonlyargs + function.args.args]
+        binding: dict[str, Any] = {"__scope__": definition.inner_scope}
+        for parameter, value in zip(names, args):
+            binding[parameter] = value
+        for key, value in kwargs.items():
+            if key:
+                binding[key] = value
+        self._bindings.append(binding)
+        try:
+            returns = [self.evaluate(r.value, s) for s in self.timeline.in_scope(definition.inner_scope)
+                       if isinstance(r := s.node, ast.Return) and r.value is not None]
+        finally:
+            self._bindings.pop()
+        result = _merge(returns) if returns else inputs
+        if result.cut is not None and result.cut.stmt.scope == definition.inner_scope and inputs.grad:
+            # The graph was cut inside the function: blame that line, seen from here.
+            return result
+        return result
+
+
+def _is_namespace_call(name: str) -> bool:
+    return name.startswith(("torch.", "np.", "numpy.", "math.", "F.", "nn.functional."))
+
+
+def _integer_dtype_argument(node: ast.Call) -> bool:
+    for arg in list(node.args) + [k.value for k in node.keywords if k.arg == "dtype"]:
+        spelled = dotted_name(arg) or (arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else "")
+        if spelled and spelled.rsplit(".", 1)[-1] in INTEGER_DTYPES:
+            return True
+    return False
+
+
+def _dtype_text(node: ast.Call) -> str:
+    for arg in list(node.args) + [k.value for k in node.keywords if k.arg == "dtype"]:
+        spelled = dotted_name(arg)
+        if spelled:
+            return spelled
+    return "..."
+
+
+def _is_float(tensor: Any) -> bool:
+    try:
+        return bool(live.dtype(tensor).is_floating_point or live.dtype(tensor).is_complex)
+    except Exception:
+        return False

@@ -1,0 +1,174 @@
+"""``Trying to backward through the graph a second time``.
+
+Tells apart a second ``backward()`` over the same graph, a graph that grows
+across loop iterations through a carried value (a hidden state, a running
+total), and two losses that share a part already freed by the first backward
+(a GAN's ``fake``).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .. import live
+from ..context import Analysis, _backward_target
+from ..diagnosis import Finding
+from ..source import Stmt, dotted_name
+from .common import dependency_closure, finding, names_read, rhs_of
+
+KIND = "backward-twice"
+
+
+def diagnose(analysis: Analysis) -> Finding:
+    stmt = analysis.raising_stmt
+    target = analysis.target_node
+    if stmt is None or target is None:
+        return finding(analysis, KIND, "unknown", [analysis.target_text], None)
+    carried = _carried_state(analysis, stmt, target)
+    if carried is not None:
+        name, where = carried
+        return finding(analysis, KIND, "state_carried_across_iterations", [name], where,
+                       [analysis.target_text], state=name)
+    previous = _previous_backward(analysis, stmt)
+    target_text = analysis.target_text
+    if previous is not None:
+        earlier_stmt, earlier_target = previous
+        earlier_text = _unparse(earlier_target)
+        if earlier_text == target_text and not _redefined_between(analysis, target_text, earlier_stmt, stmt):
+            return finding(analysis, KIND, "second_backward", [target_text], earlier_stmt,
+                           first=earlier_stmt.line)
+        shared = _shared_variable(analysis, earlier_target, earlier_stmt, target, stmt)
+        if shared is not None:
+            name, used_at = shared
+            return finding(analysis, KIND, "shared_subgraph", [name], used_at,
+                           [earlier_text, target_text], first_loss=earlier_text, second_loss=target_text,
+                           first=earlier_stmt.line)
+        if earlier_text == target_text:
+            return finding(analysis, KIND, "second_backward", [target_text], earlier_stmt, first=earlier_stmt.line)
+    if stmt.loops and not _defined_in_loop(analysis, target_text, stmt):
+        return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
+    return finding(analysis, KIND, "unknown", [target_text], None)
+
+
+def _unparse(node: ast.expr) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:
+        return "?"
+
+
+def _backward_calls(stmt: Stmt) -> list[ast.expr]:
+    found = []
+    value = rhs_of(stmt)
+    if value is None:
+        return found
+    for child in ast.walk(value):
+        target = _backward_target(child) if isinstance(child, ast.Call) else None
+        if target is not None:
+            found.append(target)
+    return found
+
+
+def _previous_backward(analysis: Analysis, stmt: Stmt) -> tuple[Stmt, ast.expr] | None:
+    """The last backward call executed before ``stmt`` (earlier in its loop body, or earlier cells)."""
+    for earlier in reversed(analysis.timeline.stmts[: stmt.index]):
+        if earlier.scope != stmt.scope:
+            continue
+        targets = _backward_calls(earlier)
+        if targets:
+            return earlier, targets[-1]
+    return None
+
+
+def _redefined_between(analysis: Analysis, name: str | None, first: Stmt, second: Stmt) -> bool:
+    if not name:
+        return False
+    return any(d.stmt.index > first.index and d.stmt.index < second.index
+               for d in analysis.timeline.definitions(name, second.scope))
+
+
+def _defined_in_loop(analysis: Analysis, name: str | None, stmt: Stmt) -> bool:
+    if not name or not stmt.loops:
+        return True
+    loop = stmt.loops[-1]
+    return any(loop in d.stmt.loops for d in analysis.timeline.definitions(name, stmt.scope))
+
+
+def _carried_state(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
+    """A variable re-bound from itself inside the loop, that the loss depends on, never detached."""
+    if not stmt.loops:
+        return None
+    loop = stmt.loops[-1]
+    body = [s for s in analysis.timeline.stmts if loop in s.loops and s.scope == stmt.scope]
+    closure = dependency_closure(analysis, target, stmt)
+    for candidate in body:
+        name = _self_referential(candidate)
+        if name is None or (name not in closure and name != analysis.target_text):
+            continue
+        if _detached_in(body, name):
+            continue
+        value = analysis.provenance.live_value(name, stmt.scope)
+        if live.is_tensor(value) and live.grad_fn(value) is None:
+            continue
+        return name, candidate
+    return None
+
+
+def _self_referential(stmt: Stmt) -> str | None:
+    node = stmt.node
+    if isinstance(node, ast.AugAssign):
+        return dotted_name(node.target)
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            names = [dotted_name(t) for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
+            read = names_read(node.value)
+            for name in names:
+                if name and name in read and not _is_detach_of(node.value, name):
+                    return name
+    return None
+
+
+def _is_detach_of(value: ast.expr, name: str) -> bool:
+    return any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+               and c.func.attr in ("detach", "detach_") and dotted_name(c.func.value) == name
+               for c in ast.walk(value)) or (
+        isinstance(value, ast.Attribute) and value.attr == "data" and dotted_name(value.value) == name)
+
+
+def _detached_in(body: list[Stmt], name: str) -> bool:
+    for stmt in body:
+        node = stmt.node
+        if isinstance(node, ast.Assign) and any(dotted_name(t) == name for t in node.targets) \
+                and _is_detach_of(node.value, name):
+            return True
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+                isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "detach_" \
+                and dotted_name(node.value.func.value) == name:
+            return True
+    return False
+
+
+def _shared_variable(analysis: Analysis, first: ast.expr, first_stmt: Stmt, second: ast.expr,
+                     second_stmt: Stmt) -> tuple[str, Stmt] | None:
+    """The most downstream variable with a graph that both losses were built from."""
+    first_closure = dependency_closure(analysis, first, first_stmt)
+    second_closure = dependency_closure(analysis, second, second_stmt)
+    shared = []
+    for name, bound_at in first_closure.items():
+        if second_closure.get(name) is not bound_at:
+            continue
+        value = analysis.provenance.live_value(name, second_stmt.scope)
+        if live.is_tensor(value) and live.grad_fn(value) is None:
+            continue
+        if live.is_module(value) or (value is not live.MISSING and not live.is_tensor(value)):
+            continue
+        shared.append((bound_at.index, name))
+    if not shared:
+        return None
+    shared.sort(reverse=True)
+    name = shared[0][1]
+    # Blame where the first loss read the shared variable: that use wanted `.detach()`.
+    users = [stmt for stmt in first_closure.values() if name in names_read(rhs_of(stmt) or ast.Pass())]
+    users = [s for s in users if s.index > shared[0][0]]
+    used_at = min(users, key=lambda s: s.index) if users else first_stmt
+    return name, used_at

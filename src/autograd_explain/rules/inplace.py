@@ -1,0 +1,266 @@
+"""``one of the variables needed for gradient computation has been modified by an inplace operation``.
+
+1. Probe the graph behind the differentiated tensor for the node whose saved
+   tensor was modified (reading it raises the same error).
+2. Collect every in-place write in the user's code (``y += 1``, ``y.mul_()``,
+   ``y[0] = 0``, ``out=y``, ``nn.ReLU(inplace=True)``...).
+3. Score each write against the live state (shape and ``_version`` from the
+   message, graph relation to the culprit node) and the code (was the written
+   variable made or consumed by the culprit op?), and blame the best.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .. import autograd_graph, live
+from ..context import Analysis
+from ..diagnosis import Finding
+from ..source import Stmt, dotted_name
+from .common import finding, location, rhs_of
+
+KIND = "inplace-modified"
+_NOT_INPLACE = frozenset({"requires_grad_", "retain_grad_", "zero_grad_", "share_memory_"})
+_INPLACE_MODULE_KINDS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "Hardtanh", "Hardswish",
+                         "Hardsigmoid", "SiLU", "Mish", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
+                         "AlphaDropout", "Threshold", "RReLU")
+
+
+@dataclass(frozen=True)
+class Write:
+    """An in-place write in the user's code."""
+
+    stmt: Stmt
+    name: str  # the variable written (for a module: the module's name)
+    cause: str
+    op: str
+
+
+def diagnose(analysis: Analysis) -> Finding:
+    fields = analysis.parsed.fields
+    expected = _int(fields.get("expected"))
+    version = _int(fields.get("version"))
+    node_label = fields.get("node")
+    culprit_node, attribute = _culprit_node(analysis)
+    node_label = live.node_name(culprit_node) or node_label
+    op = autograd_graph.op_name(node_label)
+    writes = list(_writes(analysis))
+    best = _best_write(analysis, writes, culprit_node, op, fields.get("shape"), version)
+    params = dict(version=version, expected=expected, node=node_label or "?", op=op,
+                  saved=(attribute or "").replace("_saved_", "") or None,
+                  shape=f"[{fields['shape']}]" if "shape" in fields else None)
+    traced = _traced_write(analysis, fields, expected)
+    if best is None and traced is None:
+        return finding(analysis, KIND, "unknown", [analysis.target_text], None, **params)
+    if best is None:
+        assert traced is not None
+        return finding(analysis, KIND, "unknown", [analysis.target_text], None,
+                       traced=f"{traced.filename}:{traced.lineno}", **params)
+    saved_by = _saving_statement(analysis, best, op)
+    params["saved_by"] = saved_by.line if saved_by else None
+    params["saved_where"] = location(saved_by) if saved_by else None
+    return finding(analysis, KIND, best.cause, [best.name], best.stmt, **params, write=best.op)
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def _culprit_node(analysis: Analysis) -> tuple[Any, str | None]:
+    target = analysis.target_value
+    if not live.is_tensor(target):
+        return None, None
+    found = autograd_graph.find_problem(live.grad_fn(target), "inplace")
+    return (found.node, found.attribute) if found else (None, None)
+
+
+# -- the writes in the code ----------------------------------------------------
+def _writes(analysis: Analysis) -> Iterator[Write]:
+    limit = analysis.raising_stmt.index if analysis.raising_stmt else len(analysis.timeline.stmts)
+    for stmt in analysis.timeline.stmts:
+        if stmt.index >= limit and stmt.scope is None:
+            continue
+        yield from _writes_in(stmt)
+
+
+def _writes_in(stmt: Stmt) -> Iterator[Write]:
+    node = stmt.node
+    if isinstance(node, ast.AugAssign):
+        name = _base_name(node.target)
+        if name:
+            yield Write(stmt, name, "augmented_assignment", stmt.line)
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                name = _base_name(target)
+                if name:
+                    yield Write(stmt, name, "setitem", stmt.line)
+    if isinstance(node, (ast.Assign, ast.Expr, ast.AugAssign, ast.Return, ast.AnnAssign)):
+        for call in (c for c in ast.walk(node) if isinstance(c, ast.Call)):
+            yield from _call_writes(stmt, call)
+
+
+def _call_writes(stmt: Stmt, call: ast.Call) -> Iterator[Write]:
+    func = call.func
+    for keyword in call.keywords:
+        if keyword.arg == "out":
+            name = _base_name(keyword.value)
+            if name:
+                yield Write(stmt, name, "out_argument", stmt.line)
+        if keyword.arg == "inplace" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True:
+            called = dotted_name(func) or ""
+            if called.rsplit(".", 1)[-1] in _INPLACE_MODULE_KINDS:
+                owner = _assigned_name(stmt) or called
+                yield Write(stmt, owner, "inplace_module", stmt.line)
+            elif call.args:
+                name = _base_name(call.args[0])
+                if name:
+                    yield Write(stmt, name, "inplace_method", stmt.line)
+    if isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_") \
+            and func.attr not in _NOT_INPLACE:
+        module_function = (dotted_name(func.value) or "").startswith(("torch", "nn", "init", "F"))
+        written = call.args[0] if module_function and call.args else func.value
+        name = _base_name(written)
+        if name:
+            yield Write(stmt, name, "inplace_method", stmt.line)
+
+
+def _base_name(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Attribute) and node.attr == "data":
+        node = node.value
+    name = dotted_name(node)
+    return name if name and "()" not in name else None
+
+
+def _assigned_name(stmt: Stmt) -> str | None:
+    node = stmt.node
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        return dotted_name(node.targets[0])
+    return None
+
+
+# -- scoring -------------------------------------------------------------------
+def _best_write(analysis: Analysis, writes: list[Write], culprit: Any, op: str,
+                shape_text: str | None, version: int | None) -> Write | None:
+    scored: list[tuple[int, int, Write]] = []
+    for write in writes:
+        score = _score(analysis, write, culprit, op, shape_text, version)
+        if score > 0:
+            scored.append((score, -write.stmt.index, write))
+    if not scored:
+        return None
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    best = scored[0][2]
+    # Of several writes to the same variable, the first after the save moved the version.
+    same = [w for w in writes if w.name == best.name and w.stmt.scope == best.stmt.scope]
+    saved_by = _saving_statement(analysis, best, op)
+    if saved_by is not None:
+        after = [w for w in same if w.stmt.index > saved_by.index]
+        if after:
+            return min(after, key=lambda w: w.stmt.index)
+    return best
+
+
+def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: str | None,
+           version: int | None) -> int:
+    score = 1
+    value = analysis.provenance.live_value(write.name, write.stmt.scope)
+    if value is live.MISSING and write.stmt.scope is not None:
+        value = live.MISSING
+    if write.cause == "inplace_module":
+        return score + (3 if op in ("relu", "threshold", "leakyrelu", "elu", "hardtanh", "sigmoid",
+                                    "tanh", "exp", "silu", "addmm", "mm", "convolution", "cudnnbatchnorm",
+                                    "nativebatchnorm", "mul", "div") else 1)
+    if live.is_tensor(value):
+        if shape_text is not None and live.shape_text(live.shape(value)).strip("[]") != shape_text.strip():
+            return 0
+        if version is not None and live.version(value) == version:
+            score += 4
+        if culprit is not None and _related(value, culprit):
+            score += 6
+    elif value is not live.MISSING:
+        return 0
+    if _op_touches(analysis, write, op):
+        score += 3
+    return score
+
+
+def _related(tensor: Any, culprit: Any) -> bool:
+    own = live.grad_fn(tensor)
+    around = {id(n) for n in [own] + autograd_graph.next_nodes(own) if n is not None}
+    near = [culprit] + autograd_graph.next_nodes(culprit)
+    if any(id(n) in around for n in near):
+        return True
+    return any(autograd_graph.accumulated_variable(n) is tensor for n in near)
+
+
+def _op_touches(analysis: Analysis, write: Write, op: str) -> bool:
+    return _saving_statement(analysis, write, op) is not None
+
+
+def _saving_statement(analysis: Analysis, write: Write, op: str) -> Stmt | None:
+    """The statement before the write that applied ``op`` to, or made, the written variable."""
+    if not op or op == "?":
+        return None
+    for stmt in reversed(analysis.timeline.stmts[: write.stmt.index]):
+        if stmt.scope != write.stmt.scope:
+            continue
+        value = rhs_of(stmt)
+        if value is None:
+            continue
+        mentions = write.name in _names(value) or write.name in _bound(stmt)
+        if mentions and any(_call_op(call) == op for call in ast.walk(value) if isinstance(call, ast.Call)):
+            return stmt
+        if mentions and op in ("mul", "add", "sub", "div", "pow") and _has_binop(value, op):
+            return stmt
+    return None
+
+
+def _names(node: ast.AST) -> set[str]:
+    out = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            out.add(child.id)
+        elif isinstance(child, ast.Attribute):
+            name = dotted_name(child)
+            if name:
+                out.add(name)
+    return out
+
+
+def _bound(stmt: Stmt) -> set[str]:
+    node = stmt.node
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {dotted_name(t) or "" for t in targets if t is not None}
+
+
+def _call_op(call: ast.Call) -> str:
+    name = dotted_name(call.func) or ""
+    return name.rsplit(".", 1)[-1].lower().rstrip("_")
+
+
+_BINOPS = {"mul": ast.Mult, "add": ast.Add, "sub": ast.Sub, "div": ast.Div, "pow": ast.Pow}
+
+
+def _has_binop(node: ast.AST, op: str) -> bool:
+    kind = _BINOPS[op]
+    return any(isinstance(child, ast.BinOp) and isinstance(child.op, kind) for child in ast.walk(node))
+
+
+def _traced_write(analysis: Analysis, fields: dict[str, str] | Any, expected: int | None) -> Any:
+    """A write recorded by trace mode that matches the message, if trace mode ran."""
+    try:
+        from .. import trace
+    except Exception:
+        return None
+    finder = getattr(trace, "find_culprit_write", None)
+    if finder is None:
+        return None
+    try:
+        return finder(fields.get("shape"), _int(fields.get("version")), expected)
+    except Exception:
+        return None

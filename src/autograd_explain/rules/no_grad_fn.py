@@ -1,0 +1,96 @@
+"""``element 0 of tensors does not require grad and does not have a grad_fn``.
+
+Follows the tensor ``backward()`` was called on back through the user's
+statements (see :mod:`..provenance`) to the first variable whose value lost
+its graph, and classifies the cut.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .. import live
+from ..context import Analysis
+from ..diagnosis import Finding
+from ..provenance import Value
+from ..source import Stmt
+from .common import finding
+
+KIND = "no-grad-fn"
+
+
+def diagnose(analysis: Analysis) -> Finding:
+    stmt = analysis.raising_stmt
+    target = analysis.target_node
+    if stmt is None or target is None:
+        return finding(analysis, KIND, "unknown", [analysis.target_text], None)
+    value = analysis.provenance.evaluate(target, stmt)
+    return finding_for_value(analysis, value, KIND)
+
+
+def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
+    """The no-grad finding for the abstract value of the differentiated tensor."""
+    cut = value.cut
+    if cut is not None:
+        variable = cut.variable or analysis.target_text
+        if cut.cause == "frozen_parameters":
+            return _frozen(analysis, kind, cut.op, cut.stmt)
+        return finding(analysis, kind, cut.cause, [variable], cut.stmt, [cut.upstream],
+                       op=cut.op, upstream=cut.upstream or "its input")
+    if value.frozen:
+        return _frozen(analysis, kind, value.frozen[0], analysis.raising_stmt)
+    leaves = _float_leaves(analysis, value.leaves)
+    if leaves:
+        definition = analysis.timeline.definitions(leaves[0], None)
+        stmt = definition[-1].stmt if definition else None
+        return finding(analysis, kind, "inputs_without_grad", leaves, stmt, leaves[1:],
+                       leaves=", ".join(leaves))
+    target_value = analysis.target_value
+    if live.is_tensor(target_value) and live.is_leaf(target_value):
+        name = analysis.target_text
+        definition = analysis.timeline.definitions(name or "", analysis.scope)
+        stmt = definition[-1].stmt if definition else None
+        return finding(analysis, kind, "inputs_without_grad", [name], stmt, leaves=name)
+    return finding(analysis, kind, "unknown", [analysis.target_text], None)
+
+
+def _float_leaves(analysis: Analysis, leaves: tuple[str, ...]) -> list[str]:
+    keep = []
+    for name in leaves:
+        value = analysis.provenance.live_value(name, None)
+        if live.is_tensor(value):
+            dtype = live.dtype(value)
+            if not (dtype.is_floating_point or dtype.is_complex):
+                continue
+        keep.append(name)
+    return keep
+
+
+def _frozen(analysis: Analysis, kind: str, module_name: str, fallback: Stmt | None) -> Finding:
+    """Blame the statement that froze the parameters, when the code shows one."""
+    freeze = _freezing_statement(analysis)
+    module = analysis.provenance.live_value(module_name, analysis.scope)
+    trainable = total = None
+    if live.is_module(module):
+        params = list(live.named_parameters(module))
+        total = len(params)
+        trainable = sum(1 for _, p in params if live.requires_grad(p))
+    return finding(analysis, kind, "frozen_parameters", [module_name], freeze or fallback,
+                   op=module_name, total=total, trainable=trainable,
+                   used_at=fallback.line if fallback else None)
+
+
+def _freezing_statement(analysis: Analysis) -> Stmt | None:
+    limit = analysis.raising_stmt.index if analysis.raising_stmt else len(analysis.timeline.stmts)
+    found = None
+    for stmt in analysis.timeline.stmts[:limit]:
+        node = stmt.node
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is False \
+                and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in node.targets):
+            found = stmt
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "requires_grad_" and call.args \
+                    and isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
+                found = stmt
+    return found

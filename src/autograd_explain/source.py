@@ -1,0 +1,324 @@
+"""The code the user ran, as one timeline of statements.
+
+A notebook's cells (in execution order, re-runs included) or a script's files
+are parsed with :mod:`ast` into :class:`Stmt` records that know their cell or
+file, their line, the function they belong to (``scope``) and the grad mode
+around them (``with torch.no_grad():``, ``@torch.no_grad()``, a global
+``torch.set_grad_enabled(False)``). Provenance and the rules read this timeline;
+nothing here runs or evaluates code.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+#: grad-mode context names, as :func:`grad_mode_of_call` returns them.
+GRAD_OFF = ("no_grad", "inference_mode", "grad_disabled")
+
+
+@dataclass(frozen=True)
+class SourceUnit:
+    """One executed piece of code: a cell run or a file."""
+
+    filename: str
+    text: str
+    label: str | None = None  # "In [3]" for a cell, None for a file
+
+
+@dataclass(eq=False)
+class Stmt:
+    """A statement of the timeline (compound statements appear as headers)."""
+
+    index: int
+    node: ast.stmt
+    unit: SourceUnit
+    scope: str | None
+    grad_mode: str | None
+    loops: tuple[int, ...]
+    lines: list[str] = field(repr=False, default_factory=list)
+    inner_scope: str | None = None  # for a def: the scope of its body
+    inner_mode: str | None = None  # for a def: grad mode set by its decorators
+
+    @property
+    def filename(self) -> str:
+        return self.unit.filename
+
+    @property
+    def lineno(self) -> int:
+        return self.node.lineno
+
+    @property
+    def end_lineno(self) -> int:
+        return self.node.end_lineno or self.node.lineno
+
+    @property
+    def line(self) -> str:
+        """The text of the statement's first line, stripped."""
+        if 0 < self.lineno <= len(self.lines):
+            return self.lines[self.lineno - 1].strip()
+        return ""
+
+    def contains_line(self, lineno: int) -> bool:
+        return self.lineno <= lineno <= self.end_lineno
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A binding of ``name`` by statement ``stmt``.
+
+    ``value`` is the expression bound (``None`` when it cannot be told, e.g. a
+    ``for`` target or a function parameter); ``augmented`` marks ``x += ...``.
+    """
+
+    name: str
+    stmt: Stmt
+    value: ast.expr | None
+    augmented: bool = False
+    parameter: bool = False
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """``torch.nn.functional.relu`` for an Attribute chain of Names, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    if isinstance(node, ast.Call):
+        inner = dotted_name(node.func)
+        if inner:
+            parts.append(inner + "()")
+            return ".".join(reversed(parts))
+    return None
+
+
+def _is_false(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def grad_mode_of_call(node: ast.expr) -> str | None:
+    """The grad mode a ``with``-item or decorator sets, by its spelling."""
+    call = node if isinstance(node, ast.Call) else None
+    name = dotted_name(call.func if call else node) or ""
+    last = name.rsplit(".", 1)[-1]
+    if last == "no_grad":
+        return "no_grad"
+    if last == "inference_mode":
+        if call and call.args and _is_false(call.args[0]):
+            return None
+        if call and any(k.arg == "mode" and _is_false(k.value) for k in call.keywords):
+            return None
+        return "inference_mode"
+    if last == "set_grad_enabled" and call is not None:
+        arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "mode"), None)
+        if _is_false(arg):
+            return "grad_disabled"
+        if isinstance(arg, ast.Constant) and arg.value is True:
+            return "enable_grad"
+        return None
+    if last == "enable_grad":
+        return "enable_grad"
+    return None
+
+
+class Timeline:
+    """Statements of the executed units, in execution order."""
+
+    def __init__(self, units: Iterable[SourceUnit]) -> None:
+        self.units: list[SourceUnit] = []
+        self.stmts: list[Stmt] = []
+        self._global_mode: str | None = None
+        for unit in units:
+            self._add_unit(unit)
+        self._definitions: dict[tuple[str | None, str], list[Definition]] = {}
+        self.functions: dict[str, Stmt] = {}
+        for stmt in self.stmts:
+            for definition in _definitions_of(stmt):
+                self._definitions.setdefault((stmt.scope, definition.name), []).append(definition)
+            if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions[stmt.inner_scope or stmt.node.name] = stmt
+                for parameter in function_parameters(stmt):
+                    self._definitions.setdefault((stmt.inner_scope, parameter), []).append(
+                        Definition(parameter, stmt, None, parameter=True))
+
+    # -- building -------------------------------------------------------------
+    def _add_unit(self, unit: SourceUnit) -> None:
+        try:
+            tree = ast.parse(unit.text, filename=unit.filename)
+        except (SyntaxError, ValueError):
+            return
+        self.units.append(unit)
+        lines = unit.text.splitlines()
+        self._walk(tree.body, unit, lines, scope=None, mode=None, loops=())
+
+    def _walk(self, body: list[ast.stmt], unit: SourceUnit, lines: list[str], scope: str | None,
+              mode: str | None, loops: tuple[int, ...]) -> None:
+        for node in body:
+            # Function bodies take grad mode from their decorators only: the
+            # global mode matters when they are called, not where defined.
+            effective = mode or (self._global_mode if scope is None else None)
+            stmt = Stmt(len(self.stmts), node, unit, scope, effective, loops, lines)
+            self.stmts.append(stmt)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner_mode = None
+                for decorator in node.decorator_list:
+                    inner_mode = grad_mode_of_call(decorator) or inner_mode
+                inner_scope = f"{scope}.{node.name}" if scope else node.name
+                stmt.inner_scope = inner_scope
+                stmt.inner_mode = _off(inner_mode)
+                self._walk(node.body, unit, lines, inner_scope, _off(inner_mode), ())
+            elif isinstance(node, ast.ClassDef):
+                inner_scope = f"{scope}.{node.name}" if scope else node.name
+                self._walk([n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))],
+                           unit, lines, inner_scope, None, ())
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                inner = effective
+                for item in node.items:
+                    found = grad_mode_of_call(item.context_expr)
+                    if found:
+                        inner = found
+                self._walk(node.body, unit, lines, scope, _off(inner), loops)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+                self._walk(node.body, unit, lines, scope, mode, loops + (stmt.index,))
+                self._walk(node.orelse, unit, lines, scope, mode, loops)
+            elif isinstance(node, ast.If):
+                self._walk(node.body, unit, lines, scope, mode, loops)
+                self._walk(node.orelse, unit, lines, scope, mode, loops)
+            elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+                self._walk(node.body, unit, lines, scope, mode, loops)  # type: ignore[attr-defined]
+                for handler in node.handlers:  # type: ignore[attr-defined]
+                    self._walk(handler.body, unit, lines, scope, mode, loops)
+                self._walk(node.orelse, unit, lines, scope, mode, loops)  # type: ignore[attr-defined]
+                self._walk(node.finalbody, unit, lines, scope, mode, loops)  # type: ignore[attr-defined]
+            elif scope is None and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                # A bare torch.set_grad_enabled(False) switches grad mode for
+                # everything run after it, in later cells too.
+                switched = grad_mode_of_call(node.value)
+                if switched == "grad_disabled":
+                    self._global_mode = "grad_disabled"
+                elif switched == "enable_grad":
+                    self._global_mode = None
+
+    # -- queries --------------------------------------------------------------
+    def definitions(self, name: str, scope: str | None) -> list[Definition]:
+        return self._definitions.get((scope, name), [])
+
+    def definition_before(self, name: str, scope: str | None, index: int) -> Definition | None:
+        """The last binding of ``name`` in ``scope`` made before statement ``index``."""
+        found = None
+        for definition in self.definitions(name, scope):
+            if definition.stmt.index < index:
+                found = definition
+        return found
+
+    def is_latest(self, definition: Definition) -> bool:
+        later = self.definitions(definition.name, definition.stmt.scope)
+        return bool(later) and later[-1] is definition
+
+    def statement_at(self, filename: str, lineno: int) -> Stmt | None:
+        """The innermost statement at ``filename:lineno`` in the latest run of that unit."""
+        best: Stmt | None = None
+        last_unit = None
+        for unit in self.units:
+            if unit.filename == filename:
+                last_unit = unit
+        for stmt in self.stmts:
+            if stmt.unit is last_unit and stmt.contains_line(lineno):
+                if best is None or stmt.index > best.index:
+                    best = stmt
+        return best
+
+    def function(self, scope: str) -> Stmt | None:
+        """The ``def`` statement whose body is ``scope``."""
+        return self.functions.get(scope)
+
+    def in_scope(self, scope: str | None) -> Iterator[Stmt]:
+        return (stmt for stmt in self.stmts if stmt.scope == scope)
+
+
+def _off(mode: str | None) -> str | None:
+    return mode if mode in GRAD_OFF else None
+
+
+def target_names(target: ast.expr) -> Iterator[str]:
+    """Names bound by an assignment target (``a``, ``a, b``, ``self.h``)."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from target_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from target_names(target.value)
+    elif isinstance(target, ast.Attribute):
+        name = dotted_name(target)
+        if name:
+            yield name
+
+
+def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
+    node = stmt.node
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            single = isinstance(target, (ast.Name, ast.Attribute))
+            for name in target_names(target):
+                yield Definition(name, stmt, node.value if single else _element(target, name, node.value))
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        for name in target_names(node.target):
+            yield Definition(name, stmt, node.value)
+    elif isinstance(node, ast.AugAssign):
+        for name in target_names(node.target):
+            yield Definition(name, stmt, node.value, augmented=True)
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        for name in target_names(node.target):
+            yield Definition(name, stmt, None)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        for item in node.items:
+            if item.optional_vars is not None:
+                for name in target_names(item.optional_vars):
+                    yield Definition(name, stmt, None)
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            yield Definition((alias.asname or alias.name).split(".")[0], stmt, None)
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield Definition(node.name, stmt, None)
+
+
+def _element(target: ast.expr, name: str, value: ast.expr) -> ast.expr:
+    """For ``a, b = f(x), g(y)`` bind each name to its own element when the shapes match."""
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+            and len(target.elts) == len(value.elts):
+        for element, expr in zip(target.elts, value.elts):
+            if isinstance(element, ast.Name) and element.id == name:
+                return expr
+    return value
+
+
+def function_parameters(stmt: Stmt) -> list[str]:
+    node = stmt.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    args = node.args
+    names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    if args.vararg:
+        names.append(args.vararg.arg)
+    if args.kwarg:
+        names.append(args.kwarg.arg)
+    return names
+
+
+def unit_from_linecache(filename: str, label: str | None = None) -> SourceUnit | None:
+    lines = linecache.getlines(filename)
+    if not lines:
+        return None
+    return SourceUnit(filename, "".join(lines), label)
+
+
+def walk_calls(node: ast.AST) -> Iterator[ast.Call]:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call):
+            yield child
