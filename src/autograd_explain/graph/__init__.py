@@ -1,0 +1,46 @@
+"""``gradgraph``: draw the autograd graph behind a tensor, with the user's names.
+
+Pipeline (each step a module): :mod:`.walk` (autograd nodes -> plain columns,
+bounded, iterative) -> :mod:`.view` (what to draw: collapse, inline, keep
+problems) -> :mod:`.labels` -> :mod:`.layout` (pure-Python layered layout) ->
+:mod:`.svg` / :mod:`.dot` / :mod:`.text` / JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from .model import Edge, GradGraph, Node, Options, build
+
+__all__ = ["Edge", "GradGraph", "Node", "Options", "gradgraph"]
+
+
+def gradgraph(tensor: Any, namespace: Mapping[str, Any] | None = None, *,
+              depth: int | None = None, max_nodes: int = Options.max_nodes, saved: bool = False,
+              collapse: bool = True, highlight: Iterable[str] = (), max_draw: int = Options.max_draw,
+              name: str | None = None) -> GradGraph:
+    """Walk the autograd graph behind ``tensor`` and return a drawable :class:`GradGraph`.
+
+    Args:
+        tensor: the tensor whose ``backward()`` graph to draw.
+        namespace: the user's variables, used to name leaves, parameters
+            (``model.fc1.weight``) and intermediate tensors. ``None`` reads the
+            caller's globals and locals. Only plain dict lookups are made.
+        depth: stop this many nodes away from the output.
+        max_nodes: visit at most this many autograd nodes (default 10,000,
+            which keeps freeing the graph later safe; larger values raise the
+            soft stack limit).
+        saved: list each node's saved tensors with their versions.
+        collapse: hide shape-only ops, inline single-use parameters and fold
+            repeated structure; ``False`` draws every node.
+        highlight: names (or module prefixes) to highlight.
+        max_draw: at most this many boxes; deeper ranks fold into one box.
+        name: the output's name (else found in ``namespace``).
+    """
+    from .naming import caller_namespace
+
+    if namespace is None:
+        namespace = caller_namespace()
+    options = Options(depth=depth, max_nodes=max_nodes, saved=saved, collapse=collapse,
+                      highlight=tuple(highlight), max_draw=max_draw, name=name)
+    return build(tensor, namespace, options)

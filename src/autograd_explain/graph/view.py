@@ -1,0 +1,378 @@
+"""Decide what to draw: collapse repeated structure, keep every problem visible.
+
+Input is the walked :class:`~.walk.GraphData`; output is a :class:`View`, a
+small graph of :class:`VNode`/:class:`VEdge` in data-flow direction (inputs
+to output). With ``collapse`` (the default):
+
+* shape-only ops (``view``, ``t``, ``expand``...) become edge labels;
+* a parameter used by a single op is written inside that op's box;
+* repeated structure (an unrolled loop, identical transformer blocks) is found
+  as a periodic run of ranks (distance from the output) with the same multiset
+  of ops, and all but the first and last period are drawn as one box that says
+  how many repeats and nodes it hides;
+* past ``max_draw`` boxes, the deepest ranks become one "more" box.
+
+Nothing flagged (in-place culprit, freed, highlighted...) is ever hidden.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from . import ops
+from .walk import GraphData
+
+#: Keep the first and the last period of a repeated run when both fit in this many ranks.
+KEEP_BOTH_MAX_RANKS = 8
+
+
+@dataclass
+class VNode:
+    """A box in the drawing. ``model`` is the model node id it stands for, if one."""
+
+    key: str
+    kind: str
+    title: str
+    lines: list[str] = field(default_factory=list)
+    flags: tuple[str, ...] = ()
+    tooltip: str = ""
+    members: int = 1
+    model: int | None = None
+    module: str | None = None
+    inlined: list[int] = field(default_factory=list)
+
+
+@dataclass
+class VEdge:
+    """An arrow from ``src`` (an input) to ``dst`` (its consumer), view indices."""
+
+    src: int
+    dst: int
+    label: str = ""
+    count: int = 1
+
+
+@dataclass
+class View:
+    nodes: list[VNode]
+    edges: list[VEdge]
+    root: int
+    hidden: dict[str, int]
+
+
+@dataclass
+class _Reduced:
+    """The graph after eliding shape ops and inlining parameters (model ids)."""
+
+    keep: list[int]
+    rep: list[int]
+    inlined: dict[int, list[int]]
+    edges: dict[tuple[int, int], list[int]]  # (input, consumer) -> elided chain heads
+    hidden: dict[str, int]
+
+
+def build_view(data: GraphData, *, collapse: bool = True, highlight: frozenset[str] = frozenset(),
+               max_draw: int = 300) -> tuple[View, list[int]]:
+    """Select and group the boxes to draw.
+
+    Returns the view (labels not yet final: see :func:`label_view`) and the
+    model ids that are drawn as their own box (whose shapes are worth reading).
+    """
+    _flag_highlights(data, highlight)
+    reduced = _reduce(data, collapse)
+    ranks = _ranks(data.root, reduced)
+    groups: dict[int, int] = {}  # model id -> group index (repeat or more box)
+    boxes: list[tuple[str, list[int]]] = []
+    if collapse:
+        _collapse_repeats(data, reduced, ranks, groups, boxes)
+    _cut_to_budget(reduced, ranks, groups, boxes, max_draw)
+    return _assemble(data, reduced, groups, boxes)
+
+
+def _flag_highlights(data: GraphData, highlight: frozenset[str]) -> None:
+    if not highlight:
+        return
+    for i, name in data.names.items():
+        if name in highlight or any(name.startswith(h + ".") for h in highlight):
+            data.flag(i, "highlight")
+
+
+def _is_flagged(data: GraphData, i: int) -> bool:
+    return i in data.flags
+
+
+def _reduce(data: GraphData, collapse: bool) -> _Reduced:
+    n = len(data.ops)
+    rep = list(range(n))
+    hidden = {"shape ops": 0, "inlined parameters": 0}
+    if collapse:
+        elide = [False] * n
+        for i in range(n):
+            if (data.ops[i] in ops.SHAPE_OPS and len(data.inputs[i]) == 1 and i != data.root
+                    and i not in data.flags and i not in data.names):
+                elide[i] = True
+                hidden["shape ops"] += 1
+        for i in range(n):
+            if elide[i] and rep[i] == i:
+                _resolve(i, data.inputs, elide, rep)
+    edges: dict[tuple[int, int], list[int]] = {}
+    consumers: dict[int, set[int]] = defaultdict(set)
+    for u in range(n):
+        if rep[u] != u:
+            continue
+        for c in data.inputs[u]:
+            target = rep[c]
+            heads = edges.setdefault((target, u), [])
+            if target != c:
+                heads.append(c)
+            consumers[target].add(u)
+    inlined: dict[int, list[int]] = {}
+    if collapse:
+        for j, users in consumers.items():
+            if data.kinds[j] == "leaf" and len(users) == 1 and j not in data.flags and j != data.root:
+                (user,) = users
+                inlined.setdefault(user, []).append(j)
+                hidden["inlined parameters"] += 1
+        for user, leaves in inlined.items():
+            for j in leaves:
+                rep[j] = -1 - user  # marks "inside user"
+                edges.pop((j, user), None)
+    keep = [i for i in range(n) if rep[i] == i]
+    return _Reduced(keep, rep, inlined, edges, hidden)
+
+
+def _resolve(i: int, inputs: list[list[int]], elide: list[bool], rep: list[int]) -> None:
+    """Point every elided node on a chain at the first kept node below it."""
+    path = []
+    j = i
+    while elide[j] and rep[j] == j:
+        path.append(j)
+        j = inputs[j][0]
+    target = rep[j]
+    for p in path:
+        rep[p] = target
+
+
+def _ranks(root: int, reduced: _Reduced) -> dict[int, int]:
+    """Longest distance from the output (Kahn's algorithm; iterative)."""
+    inputs_of: dict[int, list[int]] = defaultdict(list)
+    pending: dict[int, int] = defaultdict(int)
+    for (src, dst) in reduced.edges:
+        inputs_of[dst].append(src)
+        pending[src] += 1
+    rank = {root: 0}
+    queue = [root]
+    for u in queue:
+        r = rank[u] + 1
+        for src in inputs_of.get(u, ()):
+            if rank.get(src, -1) < r:
+                rank[src] = r
+            pending[src] -= 1
+            if pending[src] == 0:
+                queue.append(src)
+    return rank
+
+
+def _collapse_repeats(data: GraphData, reduced: _Reduced, ranks: dict[int, int],
+                      groups: dict[int, int], boxes: list[tuple[str, list[int]]]) -> None:
+    by_rank = _by_rank(ranks)
+    signatures = _signatures(data, reduced, by_rank)
+    for start, stop in _repeated_runs(signatures):
+        members = [i for r in range(start, stop) for i in by_rank[r]]
+        box = len(boxes)
+        boxes.append(("repeat", members))
+        for i in members:
+            groups[i] = box
+
+
+def _by_rank(ranks: dict[int, int]) -> list[list[int]]:
+    depth = max(ranks.values(), default=0) + 1
+    by_rank: list[list[int]] = [[] for _ in range(depth)]
+    for i, r in ranks.items():
+        by_rank[r].append(i)
+    return by_rank
+
+
+def _signatures(data: GraphData, reduced: _Reduced, by_rank: list[list[int]]) -> list[object]:
+    """One hashable per rank; ranks with a flagged node never match another rank."""
+    sigs: list[object] = []
+    for r, members in enumerate(by_rank):
+        if any(i in data.flags or i == data.root for i in members):
+            sigs.append(("unique", r))
+            continue
+        sigs.append(tuple(sorted(
+            data.ops[i] + ("+" * len(reduced.inlined.get(i, ()))) for i in members)))
+    return sigs
+
+
+def _repeated_runs(sigs: list[object], min_repeats: int = 3) -> list[tuple[int, int]]:
+    """Rank ranges ``[start, stop)`` to hide, one per periodic run found.
+
+    Candidate periods are the gaps between a probe rank and the next rank with
+    the same signature; each candidate is checked in one linear pass.
+    """
+    count = len(sigs)
+    if count < 3:
+        return []
+    positions: dict[object, list[int]] = defaultdict(list)
+    for r, sig in enumerate(sigs):
+        positions[sig].append(r)
+    periods: set[int] = set()
+    for k in range(1, 10):
+        r = count * k // 10
+        pos = positions[sigs[r]]
+        nxt = bisect.bisect_right(pos, r)
+        if nxt < len(pos):
+            periods.add(pos[nxt] - r)
+    runs: list[tuple[int, int, int]] = []  # (hidden size, start, stop)
+    for p in sorted(periods):
+        if p * min_repeats > count:
+            continue
+        runs.extend(_runs_for_period(sigs, p, min_repeats))
+    runs.sort(key=lambda run: (-run[0], run[1]))
+    chosen: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = []
+    for _, start, stop in runs:
+        if all(stop <= a or start >= b for a, b in taken):
+            taken.append((start, stop))
+            chosen.append((start, stop))
+    return sorted(chosen)
+
+
+def _runs_for_period(sigs: list[object], p: int, min_repeats: int) -> list[tuple[int, int, int]]:
+    same = [a == b for a, b in zip(sigs, sigs[p:])]
+    runs = []
+    start = None
+    for r, ok in enumerate(same + [False]):
+        if ok and start is None:
+            start = r
+        elif not ok and start is not None:
+            periods = (r - start + p) // p
+            if periods >= min_repeats:
+                end = start + periods * p
+                keep_tail = 2 * p <= KEEP_BOTH_MAX_RANKS
+                lo, hi = start + p, end - (p if keep_tail else 0)
+                if hi - lo >= p:
+                    runs.append((hi - lo, lo, hi))
+            start = None
+    return runs
+
+
+def _cut_to_budget(reduced: _Reduced, ranks: dict[int, int], groups: dict[int, int],
+                   boxes: list[tuple[str, list[int]]], max_draw: int) -> None:
+    """Fold the deepest ranks into one "more" box when there are too many boxes."""
+    by_rank = _by_rank(ranks)
+    drawn = 0
+    seen_boxes: set[int] = set()
+    for r, members in enumerate(by_rank):
+        cost = 0
+        for i in members:
+            g = groups.get(i)
+            if g is None:
+                cost += 1
+            elif g not in seen_boxes:
+                seen_boxes.add(g)
+                cost += 1
+        if drawn + cost > max_draw and r > 0:
+            rest = [i for rr in range(r, len(by_rank)) for i in by_rank[rr] if i not in groups]
+            if rest:
+                box = len(boxes)
+                boxes.append(("more", rest))
+                for i in rest:
+                    groups[i] = box
+            return
+        drawn += cost
+
+
+def _assemble(data: GraphData, reduced: _Reduced, groups: dict[int, int],
+              boxes: list[tuple[str, list[int]]]) -> tuple[View, list[int]]:
+    nodes: list[VNode] = []
+    where: dict[int, int] = {}
+    box_index: dict[int, int] = {}
+    drawn: list[int] = []
+    for i in reduced.keep:
+        g = groups.get(i)
+        if g is None:
+            where[i] = len(nodes)
+            nodes.append(VNode(key=f"n{i}", kind=data.kinds[i], title="", model=i,
+                               inlined=reduced.inlined.get(i, [])))
+            drawn.append(i)
+        else:
+            if g not in box_index:
+                kind, members = boxes[g]
+                box_index[g] = len(nodes)
+                nodes.append(VNode(key=f"{kind[0]}{min(members)}", kind=kind, title="",
+                                   members=len(members)))
+            where[i] = box_index[g]
+    edges: dict[tuple[int, int], VEdge] = {}
+    for (src, dst), heads in reduced.edges.items():
+        a, b = where.get(src), where.get(dst)
+        if a is None or b is None or a == b:
+            continue
+        edge = edges.get((a, b))
+        if edge is None:
+            edges[(a, b)] = VEdge(a, b, _chain_label(data, heads[0], reduced.rep) if heads else "")
+        else:
+            edge.count += 1
+    hidden = dict(reduced.hidden)
+    for kind, members in boxes:
+        hidden[kind] = hidden.get(kind, 0) + sum(
+            1 + len(reduced.inlined.get(i, ())) for i in members)
+    view = View(nodes, sorted(edges.values(), key=lambda e: (e.dst, e.src)), where[data.root], hidden)
+    view_members = {box_index[g]: boxes[g][1] for g in box_index}
+    _describe_boxes(data, reduced, view, view_members)
+    return view, drawn
+
+
+def _chain_label(data: GraphData, head: int, rep: list[int], limit: int = 3) -> str:
+    labels: list[str] = []
+    j = head
+    target = rep[head]
+    while j != target and len(labels) <= limit:
+        labels.append(ops.op_label(data.ops[j]))
+        j = data.inputs[j][0]
+    if len(labels) > limit:
+        labels = labels[:limit] + ["…"]
+    return "·".join(reversed(labels))
+
+
+def _describe_boxes(data: GraphData, reduced: _Reduced, view: View,
+                    members_of: dict[int, list[int]]) -> None:
+    for index, members in members_of.items():
+        node = view.nodes[index]
+        total = sum(1 + len(reduced.inlined.get(i, ())) for i in members)
+        node.members = total
+        counts: dict[str, int] = defaultdict(int)
+        for i in members:
+            counts[ops.op_label(data.ops[i]) if data.ops[i] else "input"] += 1
+        common = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+        modules = _module_span(data, reduced, members)
+        if node.kind == "repeat":
+            node.title = "repeated block"
+            node.lines = [modules] if modules else []
+            node.lines.append(", ".join(f"{k}×{v}" for k, v in common))
+            node.lines.append(f"{total:,} nodes hidden (--no-collapse)")
+        else:
+            node.title = f"… {total:,} more nodes"
+            node.lines = [", ".join(f"{k}×{v}" for k, v in common),
+                          "not drawn (--max-draw, --depth)"]
+        node.tooltip = "; ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+
+
+def _module_span(data: GraphData, reduced: _Reduced, members: list[int]) -> str:
+    names = set()
+    for i in members:
+        for j in reduced.inlined.get(i, ()):
+            module = data.modules.get(j)
+            if module:
+                names.add(module)
+    if not names:
+        return ""
+    ordered = sorted(names, key=_natural_key)
+    return ordered[0] if len(ordered) == 1 else f"{ordered[0]} … {ordered[-1]}"
+
+
+def _natural_key(text: str) -> list[object]:
+    return [int(part) if part.isdigit() else part for part in text.replace(".", " . ").split()]

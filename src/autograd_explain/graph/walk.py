@@ -1,0 +1,352 @@
+"""Walk the autograd graph behind a tensor into plain columnar data.
+
+This is the only module of the graph package that touches autograd nodes.
+The walk is a breadth-first loop over ``next_functions`` (as in
+``torch/autograd/graph.py``), never recursive, and bounded by ``max_nodes``:
+every node we touch from Python gets a Python wrapper, and freeing a long chain
+of wrapped nodes later recurses in C++ (a visited run of ~60k nodes overflows
+the default 8 MB stack when the user deletes the tensor). Node references live
+only inside :func:`walk`; the result holds names, shapes and numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import torch
+
+from .. import live
+from . import ops
+from .naming import NameIndex, module_of
+from .safety import ensure_stack_for
+
+#: Substrings of the errors raised when a saved tensor cannot be unpacked.
+_INPLACE = "modified by an inplace operation"
+_FREED = "freed"
+_VERSIONS = re.compile(r"is at version (\d+); expected version (\d+)")
+
+
+@dataclass
+class Saved:
+    """One saved tensor of a node, as plain data."""
+
+    slot: str
+    shape: tuple[int, ...] | None = None
+    dtype: str | None = None
+    version: int | None = None
+    expected: int | None = None
+    problem: str | None = None
+
+
+@dataclass
+class GraphData:
+    """The walked graph, column by column (node ids are BFS order from the root).
+
+    ``inputs[i]`` lists the ids of node ``i``'s ``next_functions`` that are not
+    ``None``, in order (repeats kept); ``constants[i]`` counts the ``None`` ones
+    (inputs that did not require grad). Sparse facts live in dicts.
+    """
+
+    ops: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    inputs: list[list[int]] = field(default_factory=list)
+    constants: dict[int, int] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    shapes: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    dtypes: dict[int, str] = field(default_factory=dict)
+    modules: dict[int, str] = field(default_factory=dict)
+    flags: dict[int, list[str]] = field(default_factory=dict)
+    notes: dict[int, list[str]] = field(default_factory=dict)
+    saved: dict[int, list[Saved]] = field(default_factory=dict)
+    unvisited: dict[int, int] = field(default_factory=dict)
+    root: int = 0
+    output_name: str | None = None
+
+    def flag(self, node: int, flag: str, note: str | None = None) -> None:
+        flags = self.flags.setdefault(node, [])
+        if flag not in flags:
+            flags.append(flag)
+        if note and note not in self.notes.get(node, ()):
+            self.notes.setdefault(node, []).append(note)
+
+    def add_node(self, op: str, kind: str) -> int:
+        self.ops.append(op)
+        self.kinds.append(kind)
+        self.inputs.append([])
+        return len(self.ops) - 1
+
+
+@dataclass
+class _TypeInfo:
+    name: str
+    is_leaf: bool
+    custom: bool
+    slots: tuple[tuple[str, str], ...]
+
+
+_TYPES: dict[type, _TypeInfo] = {}
+
+
+def _type_info(node: Any) -> _TypeInfo:
+    tp = type(node)
+    info = _TYPES.get(tp)
+    if info is None:
+        name = live.node_name(node) or tp.__name__
+        if name.endswith("::AccumulateGrad"):
+            name = "AccumulateGrad"  # torch spells it torch::autograd::AccumulateGrad
+        custom = isinstance(node, torch._C._FunctionBase)
+        attrs = set(dir(tp))
+        slots = tuple(sorted(
+            (a, "_raw" + a) for a in attrs
+            if a.startswith("_saved_") and ("_raw" + a) in attrs
+        ))
+        info = _TypeInfo(name, name == "AccumulateGrad", custom, slots)
+        _TYPES[tp] = info
+    return info
+
+
+def walk(tensor: torch.Tensor, index: NameIndex, *, max_nodes: int, depth: int | None,
+         saved: bool, output_name: str | None,
+         select: Callable[[GraphData], Iterable[int]] = lambda data: ()) -> GraphData:
+    """Walk the graph behind ``tensor`` (at most ``max_nodes`` nodes).
+
+    ``select`` is called while the nodes are still reachable; it returns the
+    node ids worth an output shape (reading one costs about as much as
+    visiting the node, so only drawn nodes get one).
+    """
+    data = GraphData(output_name=output_name or index.tensor_name(tensor))
+    root = live.grad_fn(tensor)
+    if root is None:
+        _describe_gradless(data, tensor)
+        select(data)
+        return data
+    ensure_stack_for(max_nodes)
+    nodes = _bfs(data, root, max_nodes, depth)
+    try:
+        _collect_facts(data, nodes, index, saved)
+        _name_output(data, tensor)
+        _read_shapes(data, nodes, select(data))
+    finally:
+        nodes.clear()
+    return data
+
+
+def _read_shapes(data: GraphData, nodes: list[Any], wanted: Iterable[int]) -> None:
+    for i in wanted:
+        if i >= len(nodes) or i in data.shapes or data.kinds[i] != "op":
+            continue
+        try:
+            meta = nodes[i]._input_metadata
+            if meta:
+                data.shapes[i] = tuple(int(d) for d in meta[0].shape)
+                data.dtypes[i] = live.dtype_name(meta[0].dtype)
+        except Exception:
+            continue
+
+
+def _bfs(data: GraphData, root: Any, max_nodes: int, depth: int | None) -> list[Any]:
+    ids: dict[Any, int] = {root: 0}
+    nodes: list[Any] = [root]
+    levels: list[int] = [0]
+    inputs = data.inputs
+    limit = max(1, max_nodes)
+    i = 0
+    while i < len(nodes):
+        node = nodes[i]
+        ins: list[int] = []
+        inputs.append(ins)
+        if depth is not None and levels[i] >= depth:
+            hidden = sum(1 for fn, _ in node.next_functions if fn is not None)
+            if hidden:
+                data.unvisited[i] = hidden
+            i += 1
+            continue
+        level = levels[i] + 1
+        missing = 0
+        for fn, _ in node.next_functions:
+            if fn is None:
+                data.constants[i] = data.constants.get(i, 0) + 1
+                continue
+            j = ids.get(fn)
+            if j is None:
+                if len(nodes) >= limit:
+                    missing += 1
+                    continue
+                j = len(nodes)
+                ids[fn] = j
+                nodes.append(fn)
+                levels.append(level)
+            ins.append(j)
+        if missing:
+            data.unvisited[i] = missing
+        i += 1
+    ids.clear()
+    return nodes
+
+
+def _collect_facts(data: GraphData, nodes: list[Any], index: NameIndex, probe_saved: bool) -> None:
+    ops_ = data.ops
+    kinds = data.kinds
+    node_names = index.nodes
+    pending: list[tuple[int, str, torch.Tensor]] = []
+    for i, node in enumerate(nodes):
+        info = _type_info(node)
+        ops_.append(info.name)
+        if info.is_leaf:
+            kinds.append("leaf")
+            _describe_leaf(data, i, node, index)
+            continue
+        kinds.append("op")
+        name = node_names.get(id(node))
+        if name is not None:
+            data.names[i] = name
+        if info.slots or info.custom:
+            _probe_saved(data, i, node, info, index, probe_saved, pending)
+    for i, name, value in pending:
+        _add_constant(data, i, name, value, index)
+    for i, count in data.unvisited.items():
+        data.flag(i, "truncated", f"{count} input(s) not drawn (raise max_nodes/depth)")
+
+
+def _describe_leaf(data: GraphData, i: int, node: Any, index: NameIndex) -> None:
+    try:
+        variable = node.variable
+    except Exception:
+        return
+    _tensor_facts(data, i, variable)
+    name = index.tensor_name(variable)
+    if name is not None:
+        data.names[i] = name
+        parent = module_of(name) if index.is_parameter(variable) else None
+        if parent is not None:
+            data.modules[i] = parent
+
+
+def _tensor_facts(data: GraphData, i: int, tensor: torch.Tensor) -> None:
+    try:
+        data.shapes[i] = live.shape(tensor)
+        data.dtypes[i] = live.dtype_name(live.dtype(tensor))
+    except Exception:
+        pass
+
+
+def _probe_saved(data: GraphData, i: int, node: Any, info: _TypeInfo, index: NameIndex,
+                 keep: bool, pending: list[tuple[int, str, torch.Tensor]]) -> None:
+    """Unpack each saved tensor; torch raises on the in-place culprit and on freed buffers.
+
+    A slot with a user ``unpack_hook`` (saved-tensor hooks, activation
+    checkpointing) is not unpacked: that would run user code.
+    """
+    found: list[Saved] = []
+    constants = data.constants.get(i, 0)
+    for slot, value in _saved_values(data, i, node, info):
+        if value is None or not live.is_tensor(value):
+            continue
+        if constants:
+            name = index.tensor_name(value)
+            if name is not None and not live.requires_grad(value):
+                pending.append((i, name, value))
+        if keep:
+            found.append(_saved_facts(slot, value))
+    if keep and found:
+        data.saved.setdefault(i, []).extend(found)
+
+
+def _saved_values(data: GraphData, i: int, node: Any, info: _TypeInfo) -> list[tuple[str, Any]]:
+    if info.custom:
+        return _custom_saved(data, i, node)
+    values: list[tuple[str, Any]] = []
+    for slot, raw_slot in info.slots:
+        try:
+            raw = getattr(node, raw_slot)
+        except Exception:
+            continue
+        if type(raw) is not torch._C._autograd.SavedTensor:
+            continue
+        if raw.unpack_hook is not None:
+            data.flag(i, "hooked", "saved tensors have user hooks; not unpacked")
+            continue
+        try:
+            values.append((slot[len("_saved_"):], getattr(node, slot)))
+        except RuntimeError as exc:
+            _record_unpack_error(data, i, slot[len("_saved_"):], str(exc))
+    return values
+
+
+def _custom_saved(data: GraphData, i: int, node: Any) -> list[tuple[str, Any]]:
+    base = torch._C._FunctionBase
+    try:
+        raws = base._raw_saved_tensors.__get__(node)
+        if any(raw.unpack_hook is not None for raw in raws):
+            data.flag(i, "hooked", "saved tensors have user hooks; not unpacked")
+            return []
+        values = base.saved_tensors.__get__(node)
+    except RuntimeError as exc:
+        _record_unpack_error(data, i, "saved_tensors", str(exc))
+        return []
+    except Exception:
+        return []
+    return [(f"saved_tensors[{k}]", v) for k, v in enumerate(values)]
+
+
+def _record_unpack_error(data: GraphData, i: int, slot: str, message: str) -> None:
+    if _INPLACE in message:
+        match = _VERSIONS.search(message)
+        if match:
+            now, expected = int(match.group(1)), int(match.group(2))
+            note = f"saved {slot} was modified in place: version {now}, saved at {expected}"
+        else:
+            now = expected = None
+            note = f"saved {slot} was modified in place"
+        data.flag(i, "inplace-modified", note)
+        data.saved.setdefault(i, []).append(Saved(slot, version=now, expected=expected, problem="modified in place"))
+    elif _FREED in message:
+        data.flag(i, "freed", "saved tensors were freed by an earlier backward()")
+
+
+def _saved_facts(slot: str, value: torch.Tensor) -> Saved:
+    try:
+        return Saved(slot, live.shape(value), live.dtype_name(live.dtype(value)), live.version(value))
+    except Exception:
+        return Saved(slot)
+
+
+def _add_constant(data: GraphData, i: int, name: str, value: torch.Tensor, index: NameIndex) -> None:
+    """Give a node to an input that did not require grad, when the namespace names it."""
+    if not data.constants.get(i):
+        return
+    for j in data.inputs[i]:
+        if data.kinds[j] == "input" and data.names.get(j) == name:
+            return
+    j = data.add_node("", "input")
+    data.names[j] = name
+    _tensor_facts(data, j, value)
+    data.inputs[i].append(j)
+    data.constants[i] -= 1
+    if not data.constants[i]:
+        del data.constants[i]
+    if index.is_parameter(value):
+        # A parameter of a module that does not require grad: frozen, maybe by mistake.
+        data.modules[j] = module_of(name) or ""
+        data.flag(j, "no-grad", f"{name} has requires_grad=False: no gradient flows into it")
+
+
+def _describe_gradless(data: GraphData, tensor: torch.Tensor) -> None:
+    """A tensor with no ``grad_fn``: a single node saying why there is no graph."""
+    wants_grad = live.requires_grad(tensor)
+    node = data.add_node("AccumulateGrad" if wants_grad else "", "leaf" if wants_grad else "input")
+    _tensor_facts(data, node, tensor)
+    if data.output_name:
+        data.names[node] = data.output_name
+    if not wants_grad:
+        what = data.output_name or "the tensor"
+        data.flag(node, "no-grad-fn", f"{what} has no grad_fn and requires_grad=False: the graph ends here")
+
+
+def _name_output(data: GraphData, tensor: torch.Tensor) -> None:
+    root = data.root
+    if data.output_name:
+        data.names[root] = data.output_name
+    _tensor_facts(data, root, tensor)
