@@ -44,7 +44,8 @@ def label_view(data: GraphData, view: View, show_saved: bool = False) -> None:
             _label_tensor(data, node, i)
         if show_saved:
             node.lines.extend(_saved_lines(data, i))
-        node.lines.extend(f"⚠ {note}" for note in data.notes.get(i, ())[:2])
+        mark = "⚠" if PROBLEMS.intersection(node.flags) else "·"
+        node.lines.extend(f"{mark} {note}" for note in data.notes.get(i, ())[:2])
         node.tooltip = _tooltip(data, node, i)
 
 

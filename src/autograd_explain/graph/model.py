@@ -129,8 +129,9 @@ class GradGraph:
         if hidden:
             parts.append("hidden: " + ", ".join(f"{v:,} {k}" for k, v in hidden.items()))
         if d.unvisited:
-            parts.append(f"walk stopped at max_nodes={self.options.max_nodes}"
-                         + (f"/depth={self.options.depth}" if self.options.depth is not None else ""))
+            limit = (f"depth={self.options.depth}" if self.options.depth is not None
+                     and len(d.ops) < self.options.max_nodes else f"max_nodes={self.options.max_nodes:,}")
+            parts.append(f"walk stopped at {limit}")
         problems = sum(1 for f in d.flags.values() if set(f) - {"highlight", "truncated", "hooked"})
         if problems:
             parts.append(f"{problems} problem node(s)")

@@ -179,6 +179,8 @@ def _apply_step(value: Any, step: ast.expr, path: str) -> tuple[Any, str]:
         if key in value:
             return dict.__getitem__(value, key), label
         raise ExpressionError(f"{label}: no such key")
+    if live.is_module(value):
+        return _module_item(value, key, label), label
     if type(value) in (torch.Tensor, torch.nn.Parameter) and type(key) is int:
         try:
             with torch._C.DisableTorchFunctionSubclass():
@@ -186,6 +188,22 @@ def _apply_step(value: Any, step: ast.expr, path: str) -> tuple[Any, str]:
         except IndexError as exc:
             raise ExpressionError(f"{label}: {exc}") from None
     raise ExpressionError(f"{label}: can only subscript lists, tuples, dicts and tensors with a constant")
+
+
+def _module_item(module: Any, key: Any, label: str) -> Any:
+    """``seq[0]`` / ``layers[-1]`` / ``blocks['enc']`` read from the module's ``_modules``."""
+    children = live.instance_dict(module).get("_modules")
+    if type(children) is not dict:
+        raise ExpressionError(f"{label}: {type(module).__name__} has no submodules")
+    if type(key) is str:
+        if key in children:
+            return children[key]
+        raise ExpressionError(f"{label}: no submodule {key!r}")
+    items = list(children.values())
+    try:
+        return items[key]
+    except IndexError:
+        raise ExpressionError(f"{label}: index out of range ({len(items)} submodules)") from None
 
 
 def _constant(node: ast.expr) -> Any:
