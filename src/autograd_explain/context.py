@@ -110,7 +110,7 @@ def shell_units(shell: Any) -> list[SourceUnit]:
         filename = by_text.get(text.rstrip()) or by_number.get(number) or f"<cell {number}>"
         units.append(SourceUnit(filename, text, f"In [{number}]"))
         used.add(filename)
-    for filename, number in list(filename_map.items()):
+    for filename, number in list(filename_map.items()) if not units else []:
         if filename not in used:
             unit = unit_from_linecache(filename, f"In [{number}]")
             if unit is not None:

@@ -124,11 +124,19 @@ def value_facts(obj: object) -> dict[str, object]:
 
 
 def instance_dict(obj: object) -> Mapping[str, Any]:
+    """``obj.__dict__`` read through the type's own slot (never a user property)."""
     try:
-        found = inspect.getattr_static(obj, "__dict__")
-    except AttributeError:
+        for klass in type(obj).__mro__:
+            slot = type.__dict__["__dict__"].__get__(klass).get("__dict__")  # type: ignore[index]
+            if slot is None:
+                continue
+            if type(slot) is types.GetSetDescriptorType:
+                found = slot.__get__(obj, type(obj))
+                return found if type(found) is dict else {}
+            return {}
+    except Exception:
         return {}
-    return found if type(found) is dict else {}
+    return {}
 
 
 def static_attribute(obj: object, name: str) -> Any:

@@ -427,7 +427,7 @@ class Provenance:
 
 
 def _is_namespace_call(name: str) -> bool:
-    return name.startswith(("torch.", "np.", "numpy.", "math.", "F.", "nn.functional."))
+    return "()" not in name and name.startswith(("torch.", "np.", "numpy.", "math.", "F.", "nn.functional."))
 
 
 def _integer_dtype_argument(node: ast.Call) -> bool:

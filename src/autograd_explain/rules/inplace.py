@@ -19,7 +19,7 @@ from .. import autograd_graph, live
 from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name
-from .common import finding, location, rhs_of
+from .common import dependency_closure, finding, location, names_read, rhs_of
 
 KIND = "inplace-modified"
 _NOT_INPLACE = frozenset({"requires_grad_", "retain_grad_", "zero_grad_", "share_memory_"})
@@ -147,10 +147,12 @@ def _assigned_name(stmt: Stmt) -> str | None:
 def _best_write(analysis: Analysis, writes: list[Write], culprit: Any, op: str,
                 shape_text: str | None, version: int | None) -> Write | None:
     scored: list[tuple[int, int, Write]] = []
+    modules = _live_inplace_modules(analysis)
+    writes = [_with_module_name(write, modules) for write in writes]
     for write in writes:
         score = _score(analysis, write, culprit, op, shape_text, version)
         if score > 0:
-            scored.append((score, -write.stmt.index, write))
+            scored.append((score, write.stmt.index, write))
     if not scored:
         return None
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
@@ -165,16 +167,44 @@ def _best_write(analysis: Analysis, writes: list[Write], culprit: Any, op: str,
     return best
 
 
+def _live_inplace_modules(analysis: Analysis) -> dict[str, str]:
+    """``{attribute: qualified name}`` of live ``inplace=True`` modules the target came from."""
+    cached = getattr(analysis, "_inplace_modules", None)
+    if cached is not None:
+        return cached
+    found: dict[str, str] = {}
+    stmt = analysis.raising_stmt
+    if stmt is not None and analysis.target_node is not None:
+        roots = set(dependency_closure(analysis, analysis.target_node, stmt)) | names_read(analysis.target_node)
+        for root in sorted(roots):
+            value = analysis.provenance.live_value(root, stmt.scope)
+            if not live.is_module(value):
+                continue
+            for path, module in live.named_modules(value, root):
+                if live.instance_dict(module).get("inplace") is True:
+                    found.setdefault(path.rsplit(".", 1)[-1], path)
+    analysis._inplace_modules = found  # type: ignore[attr-defined]
+    return found
+
+
+def _with_module_name(write: Write, modules: dict[str, str]) -> Write:
+    if write.cause != "inplace_module":
+        return write
+    attribute = write.name.rsplit(".", 1)[-1]
+    if attribute in modules:
+        return Write(write.stmt, modules[attribute], write.cause, write.op)
+    return write
+
+
 def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: str | None,
            version: int | None) -> int:
     score = 1
     value = analysis.provenance.live_value(write.name, write.stmt.scope)
-    if value is live.MISSING and write.stmt.scope is not None:
-        value = live.MISSING
+    if value is live.MISSING and write.stmt.scope is None:
+        return 0  # a top-level variable that no longer exists is not what backward reads
     if write.cause == "inplace_module":
-        return score + (3 if op in ("relu", "threshold", "leakyrelu", "elu", "hardtanh", "sigmoid",
-                                    "tanh", "exp", "silu", "addmm", "mm", "convolution", "cudnnbatchnorm",
-                                    "nativebatchnorm", "mul", "div") else 1)
+        # Only a module that is live in a model the loss came from counts.
+        return score + 5 if write.name in _live_inplace_modules(analysis).values() else 0
     if live.is_tensor(value):
         if shape_text is not None and live.shape_text(live.shape(value)).strip("[]") != shape_text.strip():
             return 0

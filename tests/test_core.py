@@ -1,0 +1,187 @@
+"""The core kinds, from the seeds and the variants of issue 3, in a real IPython shell.
+
+Each case runs its cells as separate notebook cells (the cause is often in an
+earlier cell than the one that raises) and checks kind, cause, the culprit
+variable, the blamed line's text, that IPython's traceback is still printed
+and that the panel names the variable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from conftest import run_cells
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    cells: tuple[str, ...]
+    kind: str
+    cause: str
+    variable: str
+    line: str
+
+
+SEED_001_SETUP = """
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+class SimpleModel(nn.Module):
+    def __init__(self, input_dim, num_classes):
+        super().__init__()
+        self.linear = nn.Linear(input_dim, num_classes)
+    def forward(self, x):
+        return self.linear(x)
+X_train = torch.randn(32, 10)
+y_train = torch.randint(0, 3, (32,)).float()
+model = SimpleModel(10, 3)
+loss_fn = nn.L1Loss()
+optimiser = torch.optim.Adam(model.parameters(), lr=0.01)
+"""
+
+SEED_001_LOOP = """
+for epoch in range(3):
+    model.train()
+    train_logits = model(X_train)
+    train_preds_probs = torch.softmax(train_logits, dim=1).argmax(dim=1).type(torch.float32)
+    loss = loss_fn(train_preds_probs, y_train)
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+"""
+
+CASES = [
+    # -- no-grad-fn --------------------------------------------------------------
+    Case("seed001_argmax_in_training_loop", (SEED_001_SETUP, SEED_001_LOOP), "no-grad-fn",
+         "non_differentiable_op", "train_preds_probs",
+         "train_preds_probs = torch.softmax(train_logits, dim=1).argmax(dim=1).type(torch.float32)"),
+    Case("seed000_no_grad_block", ("import torch\nx = torch.tensor([1.0], requires_grad=True)\ny = torch.sin(x)",
+                                   "with torch.no_grad():\n    z = y * 2", "z.backward()"),
+         "no-grad-fn", "no_grad", "z", "z = y * 2"),
+    Case("inference_mode_forward", ("import torch\nimport torch.nn as nn\nnet = nn.Linear(4, 1)\nx = torch.randn(8, 4)",
+                                    "with torch.inference_mode():\n    out = net(x)",
+                                    "loss = out.pow(2).mean()\nloss.backward()"),
+         "no-grad-fn", "inference_mode", "out", "out = net(x)"),
+    Case("detach_in_earlier_cell", ("import torch\nw = torch.randn(3, requires_grad=True)",
+                                    "h = (w * 3).detach()", "loss = (h ** 2).sum()", "loss.backward()"),
+         "no-grad-fn", "detach", "h", "h = (w * 3).detach()"),
+    Case("data_attribute", ("import torch\nw = torch.randn(3, requires_grad=True)\nv = w.exp().data\nloss = v.sum()",
+                            "loss.backward()"),
+         "no-grad-fn", "data_attribute", "v", "v = w.exp().data"),
+    Case("item_rewrapped", ("import torch\nx = torch.randn(5, requires_grad=True)\ns = x.pow(2).sum().item()",
+                            "loss = torch.tensor(s)\nloss.backward()"),
+         "no-grad-fn", "item", "s", "s = x.pow(2).sum().item()"),
+    Case("numpy_roundtrip", ("import torch\nx = torch.randn(5, requires_grad=True)\na = (x * 2).detach().numpy()",
+                             "t = torch.from_numpy(a)\nt.sum().backward()"),
+         "no-grad-fn", "detach", "a", "a = (x * 2).detach().numpy()"),
+    Case("tensor_rewrap_of_list", ("import torch\np = torch.randn(2, requires_grad=True)\nq = p * 3",
+                                   "r = torch.tensor([q[0], q[1]])", "r.sum().backward()"),
+         "no-grad-fn", "tensor_rewrap", "r", "r = torch.tensor([q[0], q[1]])"),
+    Case("comparison_mask", ("import torch\nx = torch.randn(6, requires_grad=True)\nmask = (x > 0).float()",
+                             "loss = mask.sum()\nloss.backward()"),
+         "no-grad-fn", "non_differentiable_op", "mask", "mask = (x > 0).float()"),
+    Case("frozen_parameters", ("import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1))",
+                               "for p in model.parameters():\n    p.requires_grad = False",
+                               "x = torch.randn(2, 4)\nloss = model(x).sum()\nloss.backward()"),
+         "no-grad-fn", "frozen_parameters", "model", "p.requires_grad = False"),
+    Case("inputs_without_grad", ("import torch\nx = torch.ones(3)\ny = x ** 2", "loss = y.sum()\nloss.backward()"),
+         "no-grad-fn", "inputs_without_grad", "x", "x = torch.ones(3)"),
+    Case("set_grad_enabled_false", ("import torch\nw = torch.randn(3, requires_grad=True)\ntorch.set_grad_enabled(False)",
+                                    "out = (w * 2).sum()",
+                                    "torch.set_grad_enabled(True)\nout.backward()"),
+         "no-grad-fn", "grad_disabled", "out", "out = (w * 2).sum()"),
+    Case("no_grad_decorated_function", ("import torch\nw = torch.randn(3, requires_grad=True)\n"
+                                        "@torch.no_grad()\ndef predict(v):\n    return v * 2",
+                                        "pred = predict(w)\npred.sum().backward()"),
+         "no-grad-fn", "no_grad", "pred", "pred = predict(w)"),
+    Case("inside_train_function", ("import torch\nw = torch.randn(3, requires_grad=True)",
+                                   "def train(weights):\n    out = weights * 2\n    score = out.argmax()\n"
+                                   "    loss = score.float()\n    loss.backward()\n",
+                                   "train(w)"),
+         "no-grad-fn", "non_differentiable_op", "score", "score = out.argmax()"),
+    # -- python-number -----------------------------------------------------------
+    Case("seed000_item_then_backward", ("import torch\nx = torch.tensor([1.0], requires_grad=True)\ny = torch.sin(x)",
+                                        "z = y.item()", "z.backward()"),
+         "python-number", "item", "z", "z = y.item()"),
+    Case("detach_item_then_backward", ("import torch\nx = torch.tensor([1.0], requires_grad=True)\ny = torch.sin(x)\n"
+                                       "z = y.detach().item()\nz.backward()",),
+         "python-number", "item", "z", "z = y.detach().item()"),
+    Case("python_math", ("import torch, math\nx = torch.tensor(2.0, requires_grad=True)\nloss = math.exp(x)",
+                         "loss.backward()"),
+         "python-number", "python_math", "loss", "loss = math.exp(x)"),
+    # -- inplace-modified --------------------------------------------------------
+    Case("exp_then_augassign", ("import torch\nx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = x.exp()",
+                                "y += 1", "y.sum().backward()"),
+         "inplace-modified", "augmented_assignment", "y", "y += 1"),
+    Case("inplace_method", ("import torch\na = torch.randn(4, requires_grad=True)\nb = torch.sigmoid(a)",
+                            "c = b * 3\nb.mul_(2)", "c.sum().backward()"),
+         "inplace-modified", "inplace_method", "b", "b.mul_(2)"),
+    Case("setitem", ("import torch\na = torch.randn(4, requires_grad=True)\nb = a.tanh()",
+                     "b[0] = 0.0", "b.sum().backward()"),
+         "inplace-modified", "setitem", "b", "b[0] = 0.0"),
+    Case("out_argument", ("import torch\nw = torch.randn(3, requires_grad=True)\na = torch.randn(3)\nz = w * a",
+                          "torch.exp(torch.randn(3), out=a)", "z.sum().backward()"),
+         "inplace-modified", "out_argument", "a", "torch.exp(torch.randn(3), out=a)"),
+    Case("relu_inplace_module", ("import torch\nimport torch.nn as nn\n"
+                                 "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                                 "        self.fc = nn.Linear(4, 4)\n        self.act = nn.Sigmoid()\n"
+                                 "        self.relu = nn.ReLU(inplace=True)\n"
+                                 "    def forward(self, x):\n        return self.relu(self.act(self.fc(x)))\n"
+                                 "net = Net()",
+                                 "out = net(torch.randn(2, 4))\nout.sum().backward()"),
+         "inplace-modified", "inplace_module", "net.relu", "self.relu = nn.ReLU(inplace=True)"),
+    Case("inplace_in_forward", ("import torch\nimport torch.nn as nn\n"
+                                "class Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                                "        self.fc = nn.Linear(3, 3)\n"
+                                "    def forward(self, x):\n        h = torch.sigmoid(self.fc(x))\n"
+                                "        h += 1\n        return h\n"
+                                "block = Block()",
+                                "out = block(torch.randn(2, 3))\nout.sum().backward()"),
+         "inplace-modified", "augmented_assignment", "h", "h += 1"),
+    # -- non-scalar-backward -----------------------------------------------------
+    Case("seed003_vector_backward", ("import torch\nx = torch.ones(2, requires_grad=True)\nz = x + 2", "z.backward()"),
+         "non-scalar-backward", "unreduced_output", "z", "z = x + 2"),
+    Case("reduction_none", ("import torch\nimport torch.nn as nn\ncriterion = nn.MSELoss(reduction='none')\n"
+                            "pred = torch.randn(4, requires_grad=True)\ntarget = torch.zeros(4)",
+                            "loss = criterion(pred, target)", "loss.backward()"),
+         "non-scalar-backward", "reduction_none", "loss", "loss = criterion(pred, target)"),
+    Case("complex_output", ("import torch\nx = torch.randn(3, dtype=torch.cfloat, requires_grad=True)\n"
+                            "c = (x * x).sum()", "c.backward()"),
+         "non-scalar-backward", "complex_output", "c", "c = (x * x).sum()"),
+    # -- backward-twice ----------------------------------------------------------
+    Case("second_backward_in_new_cell", ("import torch\nx = torch.randn(3, requires_grad=True)\ny = (x.exp() * 2).sum()",
+                                         "y.backward()", "y.backward()"),
+         "backward-twice", "second_backward", "y", "y.backward()"),
+    Case("rnn_hidden_state", ("import torch\nimport torch.nn as nn\ncell = nn.RNNCell(4, 8)\n"
+                              "opt = torch.optim.SGD(cell.parameters(), lr=0.1)\nh = torch.zeros(1, 8)\n"
+                              "xs = torch.randn(5, 1, 4)",
+                              "for x in xs:\n    h = cell(x, h)\n    loss = h.pow(2).sum()\n"
+                              "    opt.zero_grad()\n    loss.backward()\n    opt.step()"),
+         "backward-twice", "state_carried_across_iterations", "h", "h = cell(x, h)"),
+    Case("gan_shared_fake", ("import torch\nimport torch.nn as nn\nG = nn.Linear(2, 4)\nD = nn.Sequential(nn.Linear(4, 1), nn.Sigmoid())\n"
+                             "bce = nn.BCELoss()\nz = torch.randn(8, 2)\nreal = torch.randn(8, 4)",
+                             "fake = G(z)\nloss_d = bce(D(real), torch.ones(8, 1)) + bce(D(fake), torch.zeros(8, 1))\n"
+                             "loss_d.backward()",
+                             "loss_g = bce(D(fake), torch.ones(8, 1))\nloss_g.backward()"),
+         "backward-twice", "shared_subgraph", "fake",
+         "loss_d = bce(D(real), torch.ones(8, 1)) + bce(D(fake), torch.zeros(8, 1))"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_core_case(ip, case: Case) -> None:
+    run = run_cells(ip, list(case.cells))
+    assert run.error is not None, "the case must raise"
+    d = run.diagnosis
+    assert d is not None, f"no diagnosis; output:\n{run.stdout}\n{run.stderr}"
+    assert (d.kind, d.cause) == (case.kind, case.cause), d
+    assert d.variables and d.variables[0] == case.variable, d.variables
+    assert d.line == case.line
+    assert "Traceback" in run.stdout or type(run.error).__name__ in run.stdout
+    assert type(run.error).__name__ in run.stdout
+    panel = run.stdout.split(type(run.error).__name__)[-1]
+    assert case.variable in panel, "the panel must name the culprit"
+    assert d.lineno is not None and d.filename is not None
