@@ -12,27 +12,20 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "demo.ipynb"
-BUILD = ROOT / "build"
+DEMO = Path(__file__).resolve().parent.parent / "demo.ipynb"
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
 def executed_notebook():
-    """demo.ipynb, executed once per test session; also written to build/ for the browser test."""
-    nbformat = pytest.importorskip("nbformat")
+    """demo.ipynb, executed once per test session (shared with test_browser.py)."""
+    pytest.importorskip("nbformat")
     pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    from autograd_explain.demo import execute, to_html
+    from _demo_run import executed_demo
 
-    notebook = nbformat.read(DEMO, as_version=4)
-    execute(notebook, ROOT, timeout=180, progress=False)
-    BUILD.mkdir(exist_ok=True)
-    nbformat.write(notebook, BUILD / "test-demo.executed.ipynb")
-    (BUILD / "test-demo.html").write_text(to_html(notebook), encoding="utf-8")
-    return notebook
+    return executed_demo()
 
 
 def _code_cells(notebook):
