@@ -177,7 +177,7 @@ class Provenance:
             inferred = self._apply_grad_mode(inferred, stmt)
         live_object = live.MISSING
         if self.timeline.is_latest(definition) and not self._bindings:
-            live_object = self.live_value(definition.name, stmt.scope)
+            live_object = self.live_value(definition.name, definition.scope)
         value = self._from_live(definition.name, live_object, inferred, stmt)
         if value.cut is not None and value.cut.stmt is stmt and value.cut.variable is None:
             value = replace(value, cut=replace(value.cut, variable=definition.name))

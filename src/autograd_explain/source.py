@@ -79,6 +79,11 @@ class Definition:
     augmented: bool = False
     parameter: bool = False
 
+    @property
+    def scope(self) -> str | None:
+        """The scope the name is bound in (a parameter belongs to its function's body)."""
+        return self.stmt.inner_scope if self.parameter else self.stmt.scope
+
 
 def dotted_name(node: ast.AST) -> str | None:
     """``torch.nn.functional.relu`` for an Attribute chain of Names, else None."""
@@ -217,7 +222,7 @@ class Timeline:
         return found
 
     def is_latest(self, definition: Definition) -> bool:
-        later = self.definitions(definition.name, definition.stmt.scope)
+        later = self.definitions(definition.name, definition.scope)
         return bool(later) and later[-1] is definition
 
     def statement_at(self, filename: str, lineno: int) -> Stmt | None:
