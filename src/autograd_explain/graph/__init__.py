@@ -17,7 +17,7 @@ __all__ = ["Edge", "GradGraph", "Node", "Options", "gradgraph"]
 
 def gradgraph(tensor: Any, namespace: Mapping[str, Any] | None = None, *,
               depth: int | None = None, max_nodes: int = Options.max_nodes, saved: bool = False,
-              collapse: bool = True, highlight: Iterable[str] = (), max_draw: int = Options.max_draw,
+              collapse: bool = True, highlight: Iterable[str] = (), max_draw: int | None = None,
               name: str | None = None) -> GradGraph:
     """Walk the autograd graph behind ``tensor`` and return a drawable :class:`GradGraph`.
 
@@ -34,7 +34,8 @@ def gradgraph(tensor: Any, namespace: Mapping[str, Any] | None = None, *,
         collapse: hide shape-only ops, inline single-use parameters and fold
             repeated structure; ``False`` draws every node.
         highlight: names (or module prefixes) to highlight.
-        max_draw: at most this many boxes; deeper ranks fold into one box.
+        max_draw: at most this many boxes (default 300 with ``collapse``,
+            unlimited without); deeper ranks fold into one box.
         name: the output's name (else found in ``namespace``).
     """
     from .naming import caller_namespace

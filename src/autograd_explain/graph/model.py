@@ -37,8 +37,15 @@ class Options:
     saved: bool = False
     collapse: bool = True
     highlight: tuple[str, ...] = ()
-    max_draw: int = 300
+    max_draw: int | None = None
     name: str | None = None
+
+    @property
+    def draw_limit(self) -> int:
+        """Boxes drawn before folding the deepest ranks (all of them without collapse)."""
+        if self.max_draw is not None:
+            return self.max_draw
+        return 300 if self.collapse else max(self.max_nodes, 1) * 2
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,7 @@ class GradGraph:
         options = Options(**{**payload["options"], "highlight": tuple(payload["options"]["highlight"])})
         data = _data_from_json(payload)
         view, _ = build_view(data, collapse=options.collapse, highlight=frozenset(options.highlight),
-                             max_draw=options.max_draw)
+                             max_draw=options.draw_limit)
         return cls(data, options, view)
 
     def save(self, path: str | Path) -> Path:
@@ -217,7 +224,8 @@ def run_dot(source: str, fmt: str, timeout: float = 120.0) -> bytes:
 def _node_json(node: Node) -> dict[str, Any]:
     out = asdict(node)
     out["saved"] = [asdict(s) for s in node.saved]
-    return {k: v for k, v in out.items() if v not in (None, (), [], 0) or k in ("id", "kind", "op")}
+    sparse = ("flags", "notes", "constants", "unvisited", "saved")  # omitted when empty or 0
+    return {k: v for k, v in out.items() if v is not None and (k not in sparse or v)}
 
 
 def _data_from_json(payload: Mapping[str, Any]) -> GraphData:
@@ -255,7 +263,7 @@ def build(tensor: Any, namespace: Mapping[str, Any] | None, options: Options) ->
 
     def select(data: GraphData) -> list[int]:
         view, drawn = build_view(data, collapse=options.collapse, highlight=frozenset(options.highlight),
-                                 max_draw=options.max_draw)
+                                 max_draw=options.draw_limit)
         chosen["view"] = view
         return drawn
 

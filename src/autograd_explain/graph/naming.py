@@ -29,6 +29,7 @@ class NameIndex:
     tensors: dict[int, str] = field(default_factory=dict)
     modules: dict[int, str] = field(default_factory=dict)
     nodes: dict[int, str] = field(default_factory=dict)
+    frozen: dict[str, list[tuple[str, torch.Tensor]]] = field(default_factory=dict)
     keep: list[object] = field(default_factory=list)
     _priority: dict[int, tuple[int, int, str]] = field(default_factory=dict)
 
@@ -56,6 +57,19 @@ class NameIndex:
 
     def tensor_name(self, tensor: object) -> str | None:
         return self.tensors.get(id(tensor))
+
+    def base_name(self, tensor: torch.Tensor) -> tuple[str | None, object]:
+        """The name of ``tensor`` or of the tensor it is a view of (``w.t()`` -> ``w``)."""
+        name = self.tensors.get(id(tensor))
+        if name is not None:
+            return name, tensor
+        try:
+            base = torch._C.TensorBase._base.__get__(tensor)
+        except Exception:
+            return None, tensor
+        if base is None:
+            return None, tensor
+        return self.tensors.get(id(base)), base
 
 
 def _grad_fn_or_none(tensor: torch.Tensor) -> Any:
@@ -103,6 +117,8 @@ def _index_module(index: NameIndex, name: str, module: torch.nn.Module) -> None:
         index.keep.append(sub)
     for path, param in live.named_parameters(module, prefix=name):
         index.add_tensor(path, param, parameter=True)
+        if not live.requires_grad(param):
+            index.frozen.setdefault(module_of(path) or "", []).append((path, param))
 
 
 def caller_namespace() -> dict[str, Any]:

@@ -190,7 +190,7 @@ def _collect_facts(data: GraphData, nodes: list[Any], index: NameIndex, probe_sa
     ops_ = data.ops
     kinds = data.kinds
     node_names = index.nodes
-    pending: list[tuple[int, str, torch.Tensor]] = []
+    pending: list[tuple[int, str, Any]] = []
     for i, node in enumerate(nodes):
         info = _type_info(node)
         ops_.append(info.name)
@@ -206,6 +206,8 @@ def _collect_facts(data: GraphData, nodes: list[Any], index: NameIndex, probe_sa
             _probe_saved(data, i, node, info, index, probe_saved, pending)
     for i, name, value in pending:
         _add_constant(data, i, name, value, index)
+    if index.frozen:
+        _guess_frozen(data, index)
     for i, count in data.unvisited.items():
         data.flag(i, "truncated", f"{count} input(s) not drawn (raise max_nodes/depth)")
 
@@ -233,7 +235,7 @@ def _tensor_facts(data: GraphData, i: int, tensor: torch.Tensor) -> None:
 
 
 def _probe_saved(data: GraphData, i: int, node: Any, info: _TypeInfo, index: NameIndex,
-                 keep: bool, pending: list[tuple[int, str, torch.Tensor]]) -> None:
+                 keep: bool, pending: list[tuple[int, str, Any]]) -> None:
     """Unpack each saved tensor; torch raises on the in-place culprit and on freed buffers.
 
     A slot with a user ``unpack_hook`` (saved-tensor hooks, activation
@@ -245,9 +247,9 @@ def _probe_saved(data: GraphData, i: int, node: Any, info: _TypeInfo, index: Nam
         if value is None or not live.is_tensor(value):
             continue
         if constants:
-            name = index.tensor_name(value)
+            name, named = index.base_name(value)
             if name is not None and not live.requires_grad(value):
-                pending.append((i, name, value))
+                pending.append((i, name, named))
         if keep:
             found.append(_saved_facts(slot, value))
     if keep and found:
@@ -313,7 +315,7 @@ def _saved_facts(slot: str, value: torch.Tensor) -> Saved:
         return Saved(slot)
 
 
-def _add_constant(data: GraphData, i: int, name: str, value: torch.Tensor, index: NameIndex) -> None:
+def _add_constant(data: GraphData, i: int, name: str, value: Any, index: NameIndex) -> None:
     """Give a node to an input that did not require grad, when the namespace names it."""
     if not data.constants.get(i):
         return
@@ -331,6 +333,18 @@ def _add_constant(data: GraphData, i: int, name: str, value: torch.Tensor, index
         # A parameter of a module that does not require grad: frozen, maybe by mistake.
         data.modules[j] = module_of(name) or ""
         data.flag(j, "no-grad", f"{name} has requires_grad=False: no gradient flows into it")
+
+
+def _guess_frozen(data: GraphData, index: NameIndex) -> None:
+    """Frozen parameters are not saved (no gradient needs them), so the saved
+    tensors cannot name them; an op that takes other parameters of a module
+    with frozen parameters, and has inputs without grad, most likely takes those."""
+    for i, count in list(data.constants.items()):
+        modules = {data.modules.get(j) for j in data.inputs[i] if data.kinds[j] == "leaf"}
+        for module in sorted(m for m in modules if m is not None):
+            for name, param in index.frozen.get(module, ()):
+                if data.constants.get(i):
+                    _add_constant(data, i, name, param, index)
 
 
 def _describe_gradless(data: GraphData, tensor: torch.Tensor) -> None:
