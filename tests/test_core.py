@@ -102,6 +102,16 @@ CASES = [
                                    "    loss = score.float()\n    loss.backward()\n",
                                    "train(w)"),
          "no-grad-fn", "non_differentiable_op", "score", "score = out.argmax()"),
+    Case("argmax_inside_forward", ("import torch\nimport torch.nn as nn\nclass Net(nn.Module):\n"
+                                   "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n"
+                                   "    def forward(self, x):\n        h = self.fc(x)\n        probs = h.softmax(-1)\n"
+                                   "        labels = probs.argmax(-1)\n        return labels.float()\nnet = Net()",
+                                   "out = net(torch.randn(3, 4))\nloss = out.mean()", "loss.backward()"),
+         "no-grad-fn", "non_differentiable_op", "labels", "labels = probs.argmax(-1)"),
+    Case("eval_under_no_grad_then_backward", ("import torch\nimport torch.nn as nn\nmodel = nn.Linear(3, 1)\nx = torch.randn(4, 3)",
+                                              "model.eval()\nwith torch.no_grad():\n    preds = model(x)\nloss = preds.pow(2).mean()",
+                                              "loss.backward()"),
+         "no-grad-fn", "no_grad", "preds", "preds = model(x)"),
     # -- python-number -----------------------------------------------------------
     Case("seed000_item_then_backward", ("import torch\nx = torch.tensor([1.0], requires_grad=True)\ny = torch.sin(x)",
                                         "z = y.item()", "z.backward()"),
@@ -112,6 +122,14 @@ CASES = [
     Case("python_math", ("import torch, math\nx = torch.tensor(2.0, requires_grad=True)\nloss = math.exp(x)",
                          "loss.backward()"),
          "python-number", "python_math", "loss", "loss = math.exp(x)"),
+    Case("item_into_list_then_numpy_mean", ("import torch, numpy as np\nw = torch.randn(3, requires_grad=True)\nlosses = []",
+                                            "for i in range(3):\n    losses.append((w * i).sum().item())\nloss = np.mean(losses)",
+                                            "loss.backward()"),
+         "python-number", "item", "losses", "losses.append((w * i).sum().item())"),
+    Case("running_total_of_items", ("import torch\nw = torch.randn(3, requires_grad=True)\ntotal_loss = 0",
+                                    "for i in range(3):\n    loss = (w * i).sum()\n    total_loss += loss.item()",
+                                    "total_loss.backward()"),
+         "python-number", "item", "total_loss", "total_loss += loss.item()"),
     # -- inplace-modified --------------------------------------------------------
     Case("exp_then_augassign", ("import torch\nx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = x.exp()",
                                 "y += 1", "y.sum().backward()"),
@@ -141,6 +159,12 @@ CASES = [
                                 "block = Block()",
                                 "out = block(torch.randn(2, 3))\nout.sum().backward()"),
          "inplace-modified", "augmented_assignment", "h", "h += 1"),
+    Case("optimizer_step_between_backwards", ("import torch\nimport torch.nn as nn\nnetD = nn.Linear(4, 1)\nnetG = nn.Linear(2, 4)\n"
+                                              "optD = torch.optim.SGD(netD.parameters(), lr=0.1)\nz = torch.randn(5, 2)",
+                                              "fake = netG(z)\nout = netD(fake)\nlossD = out.mean()\nlossG = -out.mean()\n"
+                                              "lossD.backward(retain_graph=True)\noptD.step()",
+                                              "lossG.backward()"),
+         "inplace-modified", "optimizer_step", "optD", "optD.step()"),
     # -- non-scalar-backward -----------------------------------------------------
     Case("seed003_vector_backward", ("import torch\nx = torch.ones(2, requires_grad=True)\nz = x + 2", "z.backward()"),
          "non-scalar-backward", "unreduced_output", "z", "z = x + 2"),
@@ -161,6 +185,13 @@ CASES = [
                               "for x in xs:\n    h = cell(x, h)\n    loss = h.pow(2).sum()\n"
                               "    opt.zero_grad()\n    loss.backward()\n    opt.step()"),
          "backward-twice", "state_carried_across_iterations", "h", "h = cell(x, h)"),
+    Case("graph_made_before_the_loop", ("import torch\nimport torch.nn as nn\nemb = nn.Embedding(10, 4)\nlin = nn.Linear(4, 1)\n"
+                                        "x = torch.tensor([1, 2, 3])\ne = emb(x)\nopt = torch.optim.SGD(lin.parameters(), lr=0.1)",
+                                        "for i in range(3):\n    loss = lin(e).sum()\n    opt.zero_grad()\n    loss.backward()\n    opt.step()"),
+         "backward-twice", "state_carried_across_iterations", "e", "e = emb(x)"),
+    Case("running_loss_tensor", ("import torch\nw = torch.randn(3, requires_grad=True)\ntotal = 0",
+                                 "for i in range(3):\n    loss = (w * i).sum()\n    total += loss\n    total.backward()"),
+         "backward-twice", "state_carried_across_iterations", "total", "total += loss"),
     Case("gan_shared_fake", ("import torch\nimport torch.nn as nn\nG = nn.Linear(2, 4)\nD = nn.Sequential(nn.Linear(4, 1), nn.Sigmoid())\n"
                              "bce = nn.BCELoss()\nz = torch.randn(8, 2)\nreal = torch.randn(8, 4)",
                              "fake = G(z)\nloss_d = bce(D(real), torch.ones(8, 1)) + bce(D(fake), torch.zeros(8, 1))\n"

@@ -23,7 +23,7 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "python-number": ("item", "tolist", "numpy", "python_math", "unknown"),
         "inplace-modified": (
             "augmented_assignment", "inplace_method", "setitem", "inplace_module",
-            "out_argument", "unknown",
+            "out_argument", "optimizer_step", "unknown",
         ),
         "non-scalar-backward": ("unreduced_output", "reduction_none", "complex_output", "unknown"),
         "backward-twice": (

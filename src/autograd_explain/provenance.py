@@ -128,7 +128,11 @@ class Provenance:
     def live_value(self, name: str, scope: str | None) -> Any:
         """The live object bound to ``name`` (dotted names read attributes statically)."""
         head, *rest = name.split(".")
-        obj = live.lookup(self.namespaces_for(scope), head)
+        obj = live.MISSING
+        if self._bindings and scope == self._bindings[-1].get("__scope__"):
+            obj = self._bindings[-1].get("__live__", {}).get(head, live.MISSING)
+        if obj is live.MISSING:
+            obj = live.lookup(self.namespaces_for(scope), head)
         if obj is live.MISSING and scope is not None:
             obj = live.lookup(self.namespaces_for(None), head)
         for attribute in rest:
@@ -139,9 +143,10 @@ class Provenance:
 
     def value_of_name(self, name: str, stmt: Stmt, scope: str | None = None) -> Value:
         scope = stmt.scope if scope is None else scope
-        if self._bindings and name in self._bindings[-1] and scope == self._bindings[-1].get("__scope__"):
-            return self._bindings[-1][name]
         definition = self.timeline.definition_before(name, scope, stmt.index)
+        if self._bindings and scope == self._bindings[-1].get("__scope__") and name in self._bindings[-1] \
+                and (definition is None or definition.parameter):
+            return self._bindings[-1][name]
         if definition is None and scope is not None:
             # A global read from a function body: the global as last bound.
             definitions = self.timeline.definitions(name, None)
@@ -310,7 +315,7 @@ class Provenance:
             callee = self.live_value(name, stmt.scope) if name and "()" not in name else live.MISSING
             if live.is_module(callee):
                 module = self._from_live(name, callee, None)
-                return self._module_call(module, args + list(kwargs.values()), stmt, node, name=name)
+                return self._module_call(module, args + list(kwargs.values()), stmt, node, name=name, obj=callee)
             receiver = self.evaluate(func.value, stmt)
             return self._method_call(func.attr, receiver, node, args + list(kwargs.values()), stmt)
         if isinstance(func, ast.Name):
@@ -368,7 +373,8 @@ class Provenance:
             return self._convert(merged, stmt, "item", f"{short}()", "number")
         callee = self.live_value(full, stmt.scope) if "()" not in full else live.MISSING
         if live.is_module(callee):
-            return self._module_call(self._from_live(full, callee, None), everything, stmt, node, name=full)
+            return self._module_call(self._from_live(full, callee, None), everything, stmt, node, name=full,
+                                     obj=callee)
         defined = self.timeline.function(full)
         if defined is not None:
             return self._user_function_call(defined, node, args, kwargs, stmt)
@@ -383,8 +389,11 @@ class Provenance:
         return Value(kind="tensor", grad=False, leaves=data.leaves)
 
     def _module_call(self, module: Value, args: list[Value], stmt: Stmt, node: ast.Call,
-                     name: str | None = None) -> Value:
+                     name: str | None = None, obj: Any = live.MISSING) -> Value:
         inputs = _merge(args) if args else Value(kind="tensor", grad=False)
+        inside = self._forward_of(obj, args, node, stmt)
+        if inside is not None and inside.cut is not None and inside.cut.stmt.scope != stmt.scope:
+            return inside  # the graph was cut inside the module's forward
         if module.grad is True:
             return replace(inputs, kind="tensor", grad=True, cut=None, source=inputs.source or name)
         if module.grad is False and not inputs.grad:
@@ -394,8 +403,19 @@ class Provenance:
                            frozen=inputs.frozen + (module_name,))
         return replace(inputs, kind="tensor")
 
+    def _forward_of(self, module: Any, args: list[Value], node: ast.Call, stmt: Stmt) -> Value | None:
+        """Evaluate the ``forward`` of a module whose class was defined in the user's code."""
+        if not live.is_module(module):
+            return None
+        qualname = getattr(type(module), "__qualname__", "")
+        definition = self.timeline.function(f"{qualname}.forward")
+        if definition is None:
+            return None
+        self_value = Value(kind="module", grad=live.module_requires_grad(module))
+        return self._user_function_call(definition, node, [self_value] + args, {}, stmt, self_object=module)
+
     def _user_function_call(self, definition: Stmt, node: ast.Call, args: list[Value],
-                            kwargs: dict[str | None, Value], stmt: Stmt) -> Value:
+                            kwargs: dict[str | None, Value], stmt: Stmt, self_object: Any = live.MISSING) -> Value:
         function = definition.node
         assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
         inputs = _merge(args + list(kwargs.values())) if (args or kwargs) else UNKNOWN
@@ -408,6 +428,8 @@ class Provenance:
             return inputs
         names = [a.arg for a in function.args.posonlyargs + function.args.args]
         binding: dict[str, Any] = {"__scope__": definition.inner_scope}
+        if self_object is not live.MISSING and names:
+            binding["__live__"] = {names[0]: self_object}
         for parameter, value in zip(names, args):
             binding[parameter] = value
         for key, value in kwargs.items():
@@ -419,11 +441,8 @@ class Provenance:
                        if isinstance(r := s.node, ast.Return) and r.value is not None]
         finally:
             self._bindings.pop()
-        result = _merge(returns) if returns else inputs
-        if result.cut is not None and result.cut.stmt.scope == definition.inner_scope and inputs.grad:
-            # The graph was cut inside the function: blame that line, seen from here.
-            return result
-        return result
+        # A cut found inside the body keeps its own statement: that is the line to blame.
+        return _merge(returns) if returns else inputs
 
 
 def _is_namespace_call(name: str) -> bool:

@@ -286,11 +286,20 @@ def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
             if item.optional_vars is not None:
                 for name in target_names(item.optional_vars):
                     yield Definition(name, stmt, None)
+    elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr in _GROWING_METHODS \
+            and node.value.args:
+        # losses.append(v): the container now also holds v.
+        for name in target_names(node.value.func.value):
+            yield Definition(name, stmt, node.value.args[-1], augmented=True)
     elif isinstance(node, (ast.Import, ast.ImportFrom)):
         for alias in node.names:
             yield Definition((alias.asname or alias.name).split(".")[0], stmt, None)
     elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         yield Definition(node.name, stmt, None)
+
+
+_GROWING_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft"})
 
 
 def _element(target: ast.expr, name: str, value: ast.expr) -> ast.expr:

@@ -124,6 +124,15 @@ CATALOGUE = {
         "fix": "# write out of place instead of modifying {var}\n{outofplace}",
         "warnings": ["warn_retain_graph"],
         "causes": {
+            "optimizer_step": {
+                "title": "`{var}.step()` updated parameters that a graph still needed",
+                "explanation": "`{var}.step()` ({where}) changes its parameters in place (a parameter of shape "
+                               "{shape} went from version {expected} to {version}). A graph built before the "
+                               "step, which saved that parameter (in `{op}`), was then used for backward.",
+                "fix": "# finish every backward() that uses the old graph before {var}.step(),\n"
+                       "# or recompute the forward pass after the step:\n"
+                       "loss_a.backward(retain_graph=True)\nloss_b.backward()\n{var}.step()",
+            },
             "inplace_module": {
                 "title": "`{var}` (inplace=True) overwrote a tensor autograd saved",
                 "explanation": "`{var}` is built with `inplace=True` ({where}: `{line}`): it overwrites its input. "

@@ -45,6 +45,11 @@ def diagnose(analysis: Analysis) -> Finding:
                            first=earlier_stmt.line)
         if earlier_text == target_text:
             return finding(analysis, KIND, "second_backward", [target_text], earlier_stmt, first=earlier_stmt.line)
+    invariant = _graph_made_before_loop(analysis, stmt, target)
+    if invariant is not None:
+        name, where = invariant
+        return finding(analysis, KIND, "state_carried_across_iterations", [name], where,
+                       [target_text], state=name)
     if stmt.loops and not _defined_in_loop(analysis, target_text, stmt):
         return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
     return finding(analysis, KIND, "unknown", [target_text], None)
@@ -112,6 +117,25 @@ def _carried_state(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[st
             continue
         return name, candidate
     return None
+
+
+def _graph_made_before_loop(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
+    """A tensor with a graph, made before the loop, that every iteration's loss reuses."""
+    if not stmt.loops:
+        return None
+    loop = stmt.loops[-1]
+    closure = dependency_closure(analysis, target, stmt)
+    candidates = []
+    for name, bound_at in closure.items():
+        if loop in bound_at.loops or bound_at.index > loop or name == analysis.target_text:
+            continue
+        value = analysis.provenance.live_value(name, stmt.scope)
+        if live.is_tensor(value) and live.grad_fn(value) is not None:
+            candidates.append((bound_at.index, name, bound_at))
+    if not candidates:
+        return None
+    _, name, bound_at = max(candidates, key=lambda item: item[0])
+    return name, bound_at
 
 
 def _self_referential(stmt: Stmt) -> str | None:

@@ -83,6 +83,34 @@ def _writes(analysis: Analysis) -> Iterator[Write]:
         if stmt.index >= limit and stmt.scope is None:
             continue
         yield from _writes_in(stmt)
+        yield from _optimizer_steps(analysis, stmt)
+
+
+def _optimizer_steps(analysis: Analysis, stmt: Stmt) -> Iterator[Write]:
+    """``opt.step()`` updates every parameter of ``opt`` in place."""
+    node = stmt.node
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "step"):
+        return
+    name = dotted_name(node.value.func.value)
+    if name and "()" not in name and _is_optimizer(analysis.provenance.live_value(name, stmt.scope)):
+        yield Write(stmt, name, "optimizer_step", stmt.line)
+
+
+def _is_optimizer(obj: Any) -> bool:
+    import torch
+
+    return issubclass(type(obj), torch.optim.Optimizer)
+
+
+def optimizer_parameters(optimizer: Any) -> list[Any]:
+    groups = live.instance_dict(optimizer).get("param_groups")
+    params: list[Any] = []
+    if type(groups) is list:
+        for group in groups:
+            if type(group) is dict and type(group.get("params")) is list:
+                params.extend(p for p in group["params"] if live.is_tensor(p))
+    return params
 
 
 def _writes_in(stmt: Stmt) -> Iterator[Write]:
@@ -202,6 +230,8 @@ def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: 
     value = analysis.provenance.live_value(write.name, write.stmt.scope)
     if value is live.MISSING and write.stmt.scope is None:
         return 0  # a top-level variable that no longer exists is not what backward reads
+    if write.cause == "optimizer_step":
+        return _optimizer_score(value, shape_text, version)
     if write.cause == "inplace_module":
         # Only a module that is live in a model the loss came from counts.
         return score + 5 if write.name in _live_inplace_modules(analysis).values() else 0
@@ -217,6 +247,23 @@ def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: 
     if _op_touches(analysis, write, op):
         score += 3
     return score
+
+
+def _optimizer_score(optimizer: Any, shape_text: str | None, version: int | None) -> int:
+    """High when the optimizer owns a parameter of the message's size at the message's version."""
+    if shape_text is None or version is None:
+        return 0
+    wanted = 1
+    for part in shape_text.replace(" ", "").split(","):
+        wanted *= int(part) if part.isdigit() else 1
+    for param in optimizer_parameters(optimizer):
+        dims = live.shape(param)
+        numel = 1
+        for d in dims:
+            numel *= d
+        if numel == wanted and live.version(param) == version:
+            return 10
+    return 0
 
 
 def _related(tensor: Any, culprit: Any) -> bool:
