@@ -67,7 +67,9 @@ class NameIndex:
             base = torch._C.TensorBase._base.__get__(tensor)
         except Exception:
             return None, tensor
-        if base is None:
+        if base is None or not self.is_parameter(base):
+            # Only parameters (a frozen ``w.t()``); a view of a data tensor
+            # (``xs[t]`` in a loop) is not the tensor the user named.
             return None, tensor
         return self.tensors.get(id(base)), base
 

@@ -119,15 +119,22 @@ def _reduce(data: GraphData, collapse: bool) -> _Reduced:
                 _resolve(i, data.inputs, elide, rep)
     edges: dict[tuple[int, int], list[int]] = {}
     consumers: dict[int, set[int]] = defaultdict(set)
+    kinds = data.kinds
+    no_heads: list[int] = []  # shared, never appended to: most edges elide nothing
     for u in range(n):
         if rep[u] != u:
             continue
         for c in data.inputs[u]:
             target = rep[c]
-            heads = edges.setdefault((target, u), [])
+            key = (target, u)
             if target != c:
-                heads.append(c)
-            consumers[target].add(u)
+                heads = edges.get(key)
+                if heads is None or heads is no_heads:
+                    edges[key] = [c]
+            elif key not in edges:
+                edges[key] = no_heads
+            if kinds[target] == "leaf":
+                consumers[target].add(u)
     inlined: dict[int, list[int]] = {}
     if collapse:
         for j, users in consumers.items():
@@ -157,20 +164,26 @@ def _resolve(i: int, inputs: list[list[int]], elide: list[bool], rep: list[int])
 
 def _ranks(root: int, reduced: _Reduced) -> dict[int, int]:
     """Longest distance from the output (Kahn's algorithm; iterative)."""
-    inputs_of: dict[int, list[int]] = defaultdict(list)
-    pending: dict[int, int] = defaultdict(int)
+    inputs_of: dict[int, list[int]] = {}
+    pending: dict[int, int] = {}
     for (src, dst) in reduced.edges:
-        inputs_of[dst].append(src)
-        pending[src] += 1
+        group = inputs_of.get(dst)
+        if group is None:
+            inputs_of[dst] = [src]
+        else:
+            group.append(src)
+        pending[src] = pending.get(src, 0) + 1
     rank = {root: 0}
     queue = [root]
+    no_inputs: list[int] = []
     for u in queue:
         r = rank[u] + 1
-        for src in inputs_of.get(u, ()):
+        for src in inputs_of.get(u, no_inputs):
             if rank.get(src, -1) < r:
                 rank[src] = r
-            pending[src] -= 1
-            if pending[src] == 0:
+            left = pending[src] - 1
+            pending[src] = left
+            if left == 0:
                 queue.append(src)
     return rank
 
@@ -198,12 +211,16 @@ def _by_rank(ranks: dict[int, int]) -> list[list[int]]:
 def _signatures(data: GraphData, reduced: _Reduced, by_rank: list[list[int]]) -> list[object]:
     """One hashable per rank; ranks with a flagged node never match another rank."""
     sigs: list[object] = []
+    flags, names, ops_, inlined = data.flags, data.names, data.ops, reduced.inlined
     for r, members in enumerate(by_rank):
-        if any(i in data.flags or i == data.root for i in members):
+        # Flagged and named nodes (the user's own variables) must stay visible.
+        if any(i in flags or i in names for i in members):
             sigs.append(("unique", r))
-            continue
-        sigs.append(tuple(sorted(
-            data.ops[i] + ("+" * len(reduced.inlined.get(i, ()))) for i in members)))
+        elif len(members) == 1:  # the common case in long loops: no tuple, no sort
+            i = members[0]
+            sigs.append(ops_[i] + "+" * len(inlined[i]) if i in inlined else ops_[i])
+        else:
+            sigs.append(tuple(sorted(ops_[i] + "+" * len(inlined.get(i, ())) for i in members)))
     return sigs
 
 
