@@ -67,9 +67,7 @@ class NameIndex:
             base = torch._C.TensorBase._base.__get__(tensor)
         except Exception:
             return None, tensor
-        if base is None or not self.is_parameter(base):
-            # Only parameters (a frozen ``w.t()``); a view of a data tensor
-            # (``xs[t]`` in a loop) is not the tensor the user named.
+        if base is None:
             return None, tensor
         return self.tensors.get(id(base)), base
 

@@ -49,7 +49,8 @@ def _edge(points: list[tuple[float, float]], label: str, src: str, dst: str) -> 
         d.append(f"C{x1:.1f},{mid:.1f} {x2:.1f},{mid:.1f} {x2:.1f},{y2:.1f}")
     text = ""
     if label:
-        (x1, y1), (x2, y2) = points[0], points[1]
+        k = (len(points) - 1) // 2
+        (x1, y1), (x2, y2) = points[k], points[k + 1]
         text = f'<text x="{(x1 + x2) / 2 + 4:.1f}" y="{(y1 + y2) / 2 + 3:.1f}">{escape(label)}</text>'
     return f'<g class="e" data-src="{src}" data-dst="{dst}"><path d="{"".join(d)}"/>{text}</g>'
 

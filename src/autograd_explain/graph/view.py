@@ -85,10 +85,11 @@ def build_view(data: GraphData, *, collapse: bool = True, highlight: frozenset[s
     ranks = _ranks(data.root, reduced)
     groups: dict[int, int] = {}  # model id -> group index (repeat or more box)
     boxes: list[tuple[str, list[int]]] = []
+    repeats: dict[int, int] = {}  # box -> how many periods it hides
     if collapse:
-        _collapse_repeats(data, reduced, ranks, groups, boxes)
+        _collapse_repeats(data, reduced, ranks, groups, boxes, repeats)
     _cut_to_budget(reduced, ranks, groups, boxes, max_draw)
-    return _assemble(data, reduced, groups, boxes)
+    return _assemble(data, reduced, groups, boxes, repeats)
 
 
 def _flag_highlights(data: GraphData, highlight: frozenset[str]) -> None:
@@ -189,13 +190,15 @@ def _ranks(root: int, reduced: _Reduced) -> dict[int, int]:
 
 
 def _collapse_repeats(data: GraphData, reduced: _Reduced, ranks: dict[int, int],
-                      groups: dict[int, int], boxes: list[tuple[str, list[int]]]) -> None:
+                      groups: dict[int, int], boxes: list[tuple[str, list[int]]],
+                      repeats: dict[int, int]) -> None:
     by_rank = _by_rank(ranks)
     signatures = _signatures(data, reduced, by_rank)
-    for start, stop in _repeated_runs(signatures):
+    for start, stop, period in _repeated_runs(signatures):
         members = [i for r in range(start, stop) for i in by_rank[r]]
         box = len(boxes)
         boxes.append(("repeat", members))
+        repeats[box] = (stop - start) // period
         for i in members:
             groups[i] = box
 
@@ -211,10 +214,10 @@ def _by_rank(ranks: dict[int, int]) -> list[list[int]]:
 def _signatures(data: GraphData, reduced: _Reduced, by_rank: list[list[int]]) -> list[object]:
     """One hashable per rank; ranks with a flagged node never match another rank."""
     sigs: list[object] = []
-    flags, names, ops_, inlined = data.flags, data.names, data.ops, reduced.inlined
+    flags, names, ops_, inlined, kinds = data.flags, data.names, data.ops, reduced.inlined, data.kinds
     for r, members in enumerate(by_rank):
         # Flagged and named nodes (the user's own variables) must stay visible.
-        if any(i in flags or i in names for i in members):
+        if any(i in flags or (i in names and kinds[i] != "input") for i in members):
             sigs.append(("unique", r))
         elif len(members) == 1:  # the common case in long loops: no tuple, no sort
             i = members[0]
@@ -224,7 +227,7 @@ def _signatures(data: GraphData, reduced: _Reduced, by_rank: list[list[int]]) ->
     return sigs
 
 
-def _repeated_runs(sigs: list[object], min_repeats: int = 3) -> list[tuple[int, int]]:
+def _repeated_runs(sigs: list[object], min_repeats: int = 3) -> list[tuple[int, int, int]]:
     """Rank ranges ``[start, stop)`` to hide, one per periodic run found.
 
     Candidate periods are the gaps between a probe rank and the next rank with
@@ -243,22 +246,20 @@ def _repeated_runs(sigs: list[object], min_repeats: int = 3) -> list[tuple[int, 
         nxt = bisect.bisect_right(pos, r)
         if nxt < len(pos):
             periods.add(pos[nxt] - r)
-    runs: list[tuple[int, int, int]] = []  # (hidden size, start, stop)
+    runs: list[tuple[int, int, int, int]] = []  # (hidden size, start, stop, period)
     for p in sorted(periods):
         if p * min_repeats > count:
             continue
         runs.extend(_runs_for_period(sigs, p, min_repeats))
     runs.sort(key=lambda run: (-run[0], run[1]))
-    chosen: list[tuple[int, int]] = []
-    taken: list[tuple[int, int]] = []
-    for _, start, stop in runs:
-        if all(stop <= a or start >= b for a, b in taken):
-            taken.append((start, stop))
-            chosen.append((start, stop))
+    chosen: list[tuple[int, int, int]] = []
+    for _, start, stop, period in runs:
+        if all(stop <= a or start >= b for a, b, _ in chosen):
+            chosen.append((start, stop, period))
     return sorted(chosen)
 
 
-def _runs_for_period(sigs: list[object], p: int, min_repeats: int) -> list[tuple[int, int, int]]:
+def _runs_for_period(sigs: list[object], p: int, min_repeats: int) -> list[tuple[int, int, int, int]]:
     same = [a == b for a, b in zip(sigs, sigs[p:])]
     runs = []
     start = None
@@ -272,7 +273,7 @@ def _runs_for_period(sigs: list[object], p: int, min_repeats: int) -> list[tuple
                 keep_tail = 2 * p <= KEEP_BOTH_MAX_RANKS
                 lo, hi = start + p, end - (p if keep_tail else 0)
                 if hi - lo >= p:
-                    runs.append((hi - lo, lo, hi))
+                    runs.append((hi - lo, lo, hi, p))
             start = None
     return runs
 
@@ -304,7 +305,7 @@ def _cut_to_budget(reduced: _Reduced, ranks: dict[int, int], groups: dict[int, i
 
 
 def _assemble(data: GraphData, reduced: _Reduced, groups: dict[int, int],
-              boxes: list[tuple[str, list[int]]]) -> tuple[View, list[int]]:
+              boxes: list[tuple[str, list[int]]], repeats: dict[int, int]) -> tuple[View, list[int]]:
     nodes: list[VNode] = []
     where: dict[int, int] = {}
     box_index: dict[int, int] = {}
@@ -339,11 +340,12 @@ def _assemble(data: GraphData, reduced: _Reduced, groups: dict[int, int],
             1 + len(reduced.inlined.get(i, ())) for i in members)
     view = View(nodes, sorted(edges.values(), key=lambda e: (e.dst, e.src)), where[data.root], hidden)
     view_members = {box_index[g]: boxes[g][1] for g in box_index}
-    _describe_boxes(data, reduced, view, view_members)
+    view_repeats = {box_index[g]: repeats.get(g, 0) for g in box_index}
+    _describe_boxes(data, reduced, view, view_members, view_repeats)
     return view, drawn
 
 
-def _chain_label(data: GraphData, head: int, rep: list[int], limit: int = 3) -> str:
+def _chain_label(data: GraphData, head: int, rep: list[int], limit: int = 2) -> str:
     labels: list[str] = []
     j = head
     target = rep[head]
@@ -356,7 +358,7 @@ def _chain_label(data: GraphData, head: int, rep: list[int], limit: int = 3) -> 
 
 
 def _describe_boxes(data: GraphData, reduced: _Reduced, view: View,
-                    members_of: dict[int, list[int]]) -> None:
+                    members_of: dict[int, list[int]], repeats: dict[int, int]) -> None:
     for index, members in members_of.items():
         node = view.nodes[index]
         total = sum(1 + len(reduced.inlined.get(i, ())) for i in members)
@@ -367,7 +369,7 @@ def _describe_boxes(data: GraphData, reduced: _Reduced, view: View,
         common = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
         modules = _module_span(data, reduced, members)
         if node.kind == "repeat":
-            node.title = "repeated block"
+            node.title = f"{repeats.get(index, 0)}× repeated block"
             node.lines = [modules] if modules else []
             node.lines.append(", ".join(f"{k}×{v}" for k, v in common))
             node.lines.append(f"{total:,} nodes hidden (--no-collapse)")
