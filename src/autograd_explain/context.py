@@ -94,20 +94,24 @@ def shell_units(shell: Any) -> list[SourceUnit]:
 
     compiler = getattr(shell, "compile", None)
     filename_map: Mapping[str, int] = getattr(compiler, "_filename_map", None) or {}
-    by_number: dict[int, str] = {}
+    texts: dict[str, str] = {}
+    by_number: dict[int, list[str]] = {}
     by_text: dict[str, str] = {}
     for filename, number in list(filename_map.items()):
-        by_number[number] = filename
-        text = "".join(linecache.getlines(filename))
+        text = "".join(linecache.getlines(filename)).rstrip()
+        texts[filename] = text
+        by_number.setdefault(number, []).append(filename)
         if text:
-            by_text[text.rstrip()] = filename
+            by_text[text] = filename
     history = getattr(getattr(shell, "history_manager", None), "input_hist_parsed", None) or []
     units: list[SourceUnit] = []
     used: set[str] = set()
     for number, text in enumerate(list(history)):
         if number == 0 or not text or not text.strip():
             continue
-        filename = by_text.get(text.rstrip()) or by_number.get(number) or f"<cell {number}>"
+        # The same number can name cells of earlier sessions: match the text too.
+        same = [f for f in by_number.get(number, []) if texts[f] == text.rstrip()]
+        filename = (same[-1] if same else None) or by_text.get(text.rstrip()) or f"<cell {number}>"
         units.append(SourceUnit(filename, text, f"In [{number}]"))
         used.add(filename)
     for filename, number in list(filename_map.items()) if not units else []:
