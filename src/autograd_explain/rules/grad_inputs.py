@@ -1,0 +1,151 @@
+"""Errors about the arguments of ``torch.autograd.grad`` and ``backward``.
+
+* ``The differentiated Tensor at index N appears to not have been used in the
+  graph`` (``unused-input``): map N to the user's variable in ``inputs``.
+* ``One of the differentiated Tensors does not require grad``
+  (``no-grad-input``): the input whose live tensor has ``requires_grad=False``.
+* ``Mismatch in shape: grad_output[0] has a shape of ...``
+  (``grad-shape-mismatch``): the ``gradient=`` / ``grad_outputs=`` argument.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from .. import live
+from ..context import Analysis
+from ..diagnosis import Finding
+from ..source import Stmt, dotted_name
+from .common import finding, location
+from .writes import argument, definition_stmt, elements, grad_call, live_expr, text
+
+
+def _inputs(analysis: Analysis, call: ast.Call, stmt: Stmt) -> list[tuple[str, Any]]:
+    """(name, live value) of each differentiated input, expanding ``m.parameters()``."""
+    found: list[tuple[str, Any]] = []
+    for element in elements(analysis, argument(call, 1, "inputs"), stmt):
+        if isinstance(element, ast.Call) and isinstance(element.func, ast.Attribute) \
+                and element.func.attr in ("parameters", "named_parameters"):
+            owner = dotted_name(element.func.value)
+            module = live_expr(analysis, element.func.value, stmt.scope)
+            if owner and live.is_module(module):
+                found.extend((f"{owner}.{name}", p) for name, p in live.named_parameters(module))
+                continue
+        if isinstance(element, ast.Starred):
+            element = element.value
+        found.append((dotted_name(element) or text(element), live_expr(analysis, element, stmt.scope)))
+    return found
+
+
+# -- unused-input ----------------------------------------------------------------
+def diagnose_unused(analysis: Analysis) -> Finding:
+    kind = "unused-input"
+    stmt = analysis.raising_stmt
+    call = grad_call(stmt)
+    index_text = analysis.parsed.fields.get("index")
+    index = int(index_text) if index_text and index_text.isdigit() else None
+    if stmt is None or call is None:
+        return finding(analysis, kind, "unknown", [], stmt, index=index if index is not None else "?")
+    inputs = _inputs(analysis, call, stmt)
+    output = text(argument(call, 0, "outputs"))
+    chosen = None
+    if index is not None and index < len(inputs):
+        chosen = inputs[index]
+    elif len(inputs) == 1:
+        chosen = inputs[0]
+    if chosen is None:
+        return finding(analysis, kind, "unknown", [], stmt, index=index if index is not None else "?",
+                       output=output)
+    name, value = chosen
+    output_name = output if output and output.isidentifier() else None
+    made = definition_stmt(analysis, output_name, stmt) if output_name else None
+    blame = stmt
+    rebound = None
+    if made is not None:
+        # the input re-bound after the output was computed: the output used the old tensor
+        later = [d for d in analysis.timeline.definitions(name, made.scope)
+                 if made.index < d.stmt.index < stmt.index]
+        if later:
+            rebound = later[0].stmt
+            blame = rebound
+    return finding(analysis, kind, "not_in_graph", [name, output_name], blame,
+                   index=index if index is not None else 0, output=output or "outputs",
+                   made_line=made.line if made else None, made_where=location(made) if made else None,
+                   rebound=rebound.line if rebound else None, grad_line=stmt.line, grad_where=location(stmt))
+
+
+# -- no-grad-input -----------------------------------------------------------------
+def diagnose_no_grad_input(analysis: Analysis) -> Finding:
+    kind = "no-grad-input"
+    stmt = analysis.raising_stmt
+    call = grad_call(stmt)
+    if stmt is None or call is None:
+        return finding(analysis, kind, "unknown", [], stmt)
+    inputs = _inputs(analysis, call, stmt)
+    output = text(argument(call, 0, "outputs"))
+    for position, (name, value) in enumerate(inputs):
+        if live.is_tensor(value) and not live.requires_grad(value):
+            made = definition_stmt(analysis, name, stmt) if "." not in name else None
+            return finding(analysis, kind, "input_without_grad", [name], made or stmt, index=position,
+                           output=output or "outputs", grad_line=stmt.line, grad_where=location(stmt))
+    return finding(analysis, kind, "unknown", [inputs[0][0]] if inputs else [], stmt, output=output or "outputs")
+
+
+# -- grad-shape-mismatch -------------------------------------------------------------
+def diagnose_shape(analysis: Analysis) -> Finding:
+    kind = "grad-shape-mismatch"
+    stmt = analysis.raising_stmt
+    fields = dict(analysis.parsed.fields)
+    match = _MISMATCH.search(analysis.parsed.message)
+    if match:
+        fields.update(match.groupdict())
+    params = dict(grad_shape=_shape(fields.get("grad_shape")), out_shape=_shape(fields.get("out_shape")),
+                  index=fields.get("index", "0"))
+    if stmt is None:
+        return finding(analysis, kind, "unknown", [analysis.target_text], None, **params)
+    index = int(fields.get("index", "0") or 0)
+    gradient = None
+    output = analysis.target_node
+    call = grad_call(stmt)
+    if call is not None:
+        outputs = elements(analysis, argument(call, 0, "outputs"), stmt)
+        grads = elements(analysis, argument(call, 2, "grad_outputs"), stmt)
+        if index < len(outputs):
+            output = outputs[index]
+        if index < len(grads):
+            gradient = grads[index]
+        elif len(grads) == 1:
+            gradient = grads[0]
+    else:
+        for node in ast.walk(stmt.node):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+                output = node.func.value
+                gradient = argument(node, 0, "gradient")
+                break
+            if isinstance(node, ast.Call) and (dotted_name(node.func) or "").endswith("autograd.backward"):
+                outputs = elements(analysis, argument(node, 0, "tensors"), stmt)
+                grads = elements(analysis, argument(node, 1, "grad_tensors"), stmt)
+                output = outputs[index] if index < len(outputs) else output
+                gradient = grads[index] if index < len(grads) else None
+                break
+    output_text = text(output) if output is not None else (analysis.target_text or "output")
+    gradient_text = text(gradient) if gradient is not None else "gradient"
+    gradient_name = dotted_name(gradient) if gradient is not None else None
+    cause = "gradient_argument" if gradient is not None else "unknown"
+    return finding(analysis, kind, cause, [output_text, gradient_name], stmt, output=output_text,
+                   gradient=gradient_text, **params)
+
+
+_MISMATCH = re.compile(r"grad_output\[(?P<index>\d+)\] has a shape of (?P<grad_shape>torch\.Size\(\[[\d, ]*\]\)|\S+)"
+                       r" and output\[\d+\] has a shape of (?P<out_shape>torch\.Size\(\[[\d, ]*\]\)|\S+)")
+
+
+def _shape(spelled: str | None) -> str:
+    if not spelled:
+        return "?"
+    inner = spelled.strip().rstrip(".")
+    if inner.startswith("torch.Size(") and inner.endswith(")"):
+        inner = inner[len("torch.Size("):-1]
+    return inner

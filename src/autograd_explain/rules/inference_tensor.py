@@ -1,0 +1,103 @@
+"""Errors about inference tensors (made under ``torch.inference_mode()``).
+
+``Inference tensors cannot be saved for backward``, ``Inplace update to
+inference tensor outside InferenceMode is not allowed``, ``Setting
+requires_grad=True on inference tensor outside InferenceMode``. The culprit is
+the inference tensor the raising statement reads (in any user frame, innermost
+last); the line to blame is where it was made: a statement inside an
+``inference_mode`` block, or a call to a function decorated with it.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .. import live
+from ..context import Analysis
+from ..diagnosis import Finding
+from ..source import Stmt, dotted_name, grad_mode_of_call
+from .common import finding, location, rhs_of
+from .writes import live_of, names_in
+
+KIND = "inference-tensor"
+
+
+def diagnose(analysis: Analysis) -> Finding:
+    action = _action(analysis.parsed.message)
+    candidates: list[tuple[str, Stmt]] = []
+    for frame in analysis.user_frames:
+        stmt = analysis.timeline.statement_at(frame.filename, frame.lineno)
+        if stmt is None:
+            continue
+        for name in names_in(stmt.node):
+            value = live_of(analysis, name, stmt.scope)
+            if live.is_tensor(value) and live.is_inference(value):
+                candidates.append((name, stmt))
+        for name in _module_inference_parameters(analysis, stmt):
+            candidates.append((name, stmt))
+    for name, used in candidates:
+        made, op = _made_in_inference(analysis, name, used)
+        if made is not None:
+            return finding(analysis, KIND, "inference_mode_tensor", [name], made, action=action, op=op,
+                           used_line=used.line, used_where=location(used))
+    if candidates:
+        name, used = candidates[0]
+        return finding(analysis, KIND, "inference_mode_tensor", [name], used, action=action,
+                       op="torch.inference_mode()", used_line=used.line, used_where=location(used))
+    return finding(analysis, KIND, "unknown", [], None, action=action)
+
+
+def _action(message: str) -> str:
+    if "saved for backward" in message:
+        return "saved"
+    if "Inplace update" in message or "inplace" in message.lower():
+        return "inplace"
+    if "requires_grad" in message:
+        return "requires_grad"
+    return "other"
+
+
+def _made_in_inference(analysis: Analysis, name: str, used: Stmt, depth: int = 0) -> tuple[Stmt | None, str]:
+    """The statement that made ``name`` an inference tensor, following names back a few steps."""
+    if depth > 6:
+        return None, ""
+    definition = analysis.timeline.definition_before(name, used.scope, used.index)
+    if definition is None and used.scope is not None:
+        found = [d for d in analysis.timeline.definitions(name, None) if d.stmt.index < used.index]
+        definition = found[-1] if found else None
+    if definition is None:
+        return None, ""
+    stmt = definition.stmt
+    if stmt.grad_mode == "inference_mode":
+        return stmt, "torch.inference_mode()"
+    value = rhs_of(stmt) if definition.value is None else definition.value
+    if value is None:
+        return None, ""
+    for call in (c for c in ast.walk(value) if isinstance(c, ast.Call)):
+        called = dotted_name(call.func) or ""
+        function = analysis.timeline.function(called)
+        if function is not None and function.inner_mode == "inference_mode":
+            return stmt, f"@torch.inference_mode() on {called}"
+        if function is not None:
+            decorated = any(grad_mode_of_call(d) == "inference_mode" for d in function.node.decorator_list)  # type: ignore[attr-defined]
+            if decorated:
+                return stmt, f"@torch.inference_mode() on {called}"
+    for other in names_in(value):
+        if other == name:
+            continue
+        live_other = live_of(analysis, other, stmt.scope)
+        if live.is_tensor(live_other) and live.is_inference(live_other):
+            found, op = _made_in_inference(analysis, other, stmt, depth + 1)
+            if found is not None:
+                return found, op
+    return None, ""
+
+
+def _module_inference_parameters(analysis: Analysis, stmt: Stmt) -> list[str]:
+    """``model`` when a module called in the statement holds inference-tensor parameters."""
+    names = []
+    for name in names_in(stmt.node):
+        module = live_of(analysis, name, stmt.scope)
+        if live.is_module(module) and any(live.is_inference(p) for _, p in live.named_parameters(module)):
+            names.append(name)
+    return names

@@ -1,0 +1,88 @@
+"""``Can't call numpy() on Tensor that requires grad``.
+
+Raised by ``t.numpy()`` and by anything that converts a tensor to an array
+(``np.array(t)``, ``plt.plot(t)``...). The raising statement is the line to
+change: name the tensor that still requires grad and show the line with
+``.detach()`` added.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .. import live
+from ..context import Analysis
+from ..diagnosis import Finding
+from ..source import dotted_name
+from .common import finding
+from .writes import live_of, names_in, text
+
+KIND = "numpy-requires-grad"
+
+
+def diagnose(analysis: Analysis) -> Finding:
+    stmt = analysis.raising_stmt
+    if stmt is None:
+        return finding(analysis, KIND, "unknown", [], None)
+    scope = stmt.scope
+    line = stmt.line
+    # t.numpy() spelled in the line
+    for call in sorted((c for c in ast.walk(stmt.node) if isinstance(c, ast.Call)),
+                       key=lambda c: (c.lineno, c.col_offset)):
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "numpy":
+            receiver = func.value
+            name = _culprit_in(analysis, receiver, scope)
+            if name is not None:
+                receiver_text = text(receiver)
+                fixed = _detach_numpy(line, receiver_text)
+                return finding(analysis, KIND, "needs_detach", [name], stmt, expr=receiver_text,
+                               fixed_line=fixed, convert=".numpy()")
+    # a tensor passed to NumPy / matplotlib / anything that calls __array__
+    for name in names_in(stmt.node):
+        value = live_of(analysis, name, scope)
+        if live.is_tensor(value) and live.requires_grad(value):
+            fixed = _replace_name(line, name, f"{name}.detach().cpu().numpy()")
+            return finding(analysis, KIND, "needs_detach", [name], stmt, expr=name, fixed_line=fixed,
+                           convert="__array__")
+    return finding(analysis, KIND, "unknown", [], stmt, fixed_line=line)
+
+
+def _culprit_in(analysis: Analysis, receiver: ast.expr, scope: str | None) -> str | None:
+    name = dotted_name(receiver)
+    if name and "()" not in name:
+        return name
+    # (x * 2).numpy(), model(x).numpy(): the variable inside that requires grad
+    for candidate in names_in(receiver):
+        value = live_of(analysis, candidate, scope)
+        if live.is_tensor(value) and live.requires_grad(value) or live.is_module(value):
+            return candidate
+    found = names_in(receiver)
+    return found[0] if found else None
+
+
+def _detach_numpy(line: str, receiver_text: str) -> str:
+    """``line`` with ``R.numpy()`` rewritten as ``R.detach().cpu().numpy()``."""
+    try:
+        tree = ast.parse(line.strip())
+    except SyntaxError:
+        return line
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "numpy" and text(node.value) == receiver_text:
+            detach = ast.Call(ast.Attribute(node.value, "detach", ast.Load()), [], [])
+            node.value = ast.Call(ast.Attribute(detach, "cpu", ast.Load()), [], [])
+            return ast.unparse(tree)
+    return line
+
+
+def _replace_name(line: str, name: str, replacement: str) -> str:
+    try:
+        tree = ast.parse(line.strip())
+    except SyntaxError:
+        return line
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load) \
+                and dotted_name(node) == name:
+            stripped = line.strip()
+            return stripped[: node.col_offset] + replacement + stripped[node.end_col_offset or node.col_offset:]
+    return line

@@ -1,0 +1,99 @@
+"""In-place writes to views autograd cannot track.
+
+* ``Output 0 of Split is a view and is being modified inplace. This view is
+  the output of a function that returns multiple views`` (``split``, ``chunk``,
+  ``unbind``, iterating over a tensor): ``multi_output_view``;
+* ``A view was created in no_grad mode and is being modified inplace with grad
+  mode enabled``: ``view_from_no_grad``;
+* ``... This view was created inside a custom Function``: ``custom_function_view``.
+
+The write is the raising statement; the view's creation is found in the
+timeline and named in the explanation.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .. import live
+from ..context import Analysis
+from ..diagnosis import Finding
+from ..source import Stmt, dotted_name
+from .common import finding, location
+from .writes import definition_stmt, inplace_writes, live_of, names_in, tensor_base, text
+
+KIND = "view-inplace"
+_OUTPUT_OF = re.compile(r"Output (?P<index>\d+) of (?P<node>\w+) is a view")
+_MULTI_VIEW_OPS = ("split", "chunk", "unbind", "split_with_sizes", "tensor_split", "hsplit", "vsplit",
+                   "dsplit", "unsafe_split", "unsafe_chunk")
+
+
+def diagnose(analysis: Analysis) -> Finding:
+    message = analysis.parsed.message
+    stmt = analysis.raising_stmt
+    match = _OUTPUT_OF.search(message)
+    node = match.group("node") if match else None
+    writes = inplace_writes(stmt)
+    if stmt is None or not writes:
+        return finding(analysis, KIND, _cause(message), [], None, node=node or "?")
+    write = writes[0]
+    for candidate in writes:
+        value = live_of(analysis, candidate.name, stmt.scope)
+        if live.is_tensor(value) and tensor_base(value) is not None:
+            write = candidate
+            break
+    name = write.name
+    made = definition_stmt(analysis, name, stmt)
+    cause = _cause(message)
+    base = _base_name(analysis, made, name, stmt)
+    params = dict(node=node or "?", write=write.op, written=text(write.target),
+                  made_line=made.line if made else None, made_where=location(made) if made else None,
+                  base=base or "its base", op=_view_op(made, node))
+    return finding(analysis, KIND, cause, [name, base], stmt, **params)
+
+
+def _cause(message: str) -> str:
+    if "returns multiple views" in message or "multiple views" in message:
+        return "multi_output_view"
+    if "created in no_grad mode" in message or "no_grad mode" in message:
+        return "view_from_no_grad"
+    if "custom Function" in message:
+        return "custom_function_view"
+    return "unknown"
+
+
+def _base_name(analysis: Analysis, made: Stmt | None, name: str, stmt: Stmt) -> str | None:
+    """The tensor the view was taken from, as the code names it."""
+    if made is None:
+        return None
+    node = made.node
+    if isinstance(node, ast.For):
+        return dotted_name(node.iter) if isinstance(node.iter, (ast.Name, ast.Attribute)) else None
+    value = getattr(node, "value", None)
+    if value is None:
+        return None
+    view = live_of(analysis, name, stmt.scope)
+    base = tensor_base(view) if live.is_tensor(view) else None
+    names = [n for n in names_in(value) if n != name and live.is_tensor(live_of(analysis, n, made.scope))]
+    if base is not None:
+        for candidate in names:
+            if live_of(analysis, candidate, made.scope) is base:
+                return candidate
+    return names[0] if names else None
+
+
+def _view_op(made: Stmt | None, node: str | None) -> str:
+    if made is not None:
+        if isinstance(made.node, ast.For):
+            return "iteration (unbind)"
+        value = getattr(made.node, "value", None)
+        if value is not None:
+            for child in ast.walk(value):
+                if isinstance(child, ast.Call):
+                    called = (dotted_name(child.func) or "").rsplit(".", 1)[-1]
+                    if called in _MULTI_VIEW_OPS:
+                        return called
+                    if isinstance(child.func, ast.Attribute) and child.func.attr == "apply":
+                        return dotted_name(child.func) or "apply"
+    return (node or "?").lower()

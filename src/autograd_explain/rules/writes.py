@@ -1,0 +1,232 @@
+"""Reading one statement for the rules of issue 5: in-place writes, flag
+changes and the arguments of ``torch.autograd.grad`` / ``backward``.
+
+Only the AST is read here; live values are looked up through the Analysis
+(statically, never running user code).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import torch
+
+from .. import live
+from ..context import Analysis
+from ..source import Stmt, dotted_name
+
+_NOT_INPLACE = frozenset({"requires_grad_", "retain_grad_", "zero_grad_", "share_memory_", "register_hook_"})
+_NAMESPACES = ("torch.", "nn.", "F.", "init.", "np.", "numpy.")
+
+
+@dataclass(frozen=True)
+class InplaceWrite:
+    """An in-place write spelled in one statement.
+
+    ``target`` is the expression written (``w``, ``model.fc.weight``, ``x[0]``),
+    ``name`` its base variable (``x`` for ``x[0]``), ``form`` one of
+    ``augmented``, ``setitem``, ``method``, ``inplace_argument``, ``out``.
+    """
+
+    name: str
+    target: ast.expr
+    form: str
+    op: str
+
+
+def base_name(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Attribute) and node.attr == "data":
+        node = node.value
+    name = dotted_name(node)
+    return name if name and "()" not in name else None
+
+
+def text(node: ast.AST | None) -> str:
+    if node is None:
+        return ""
+    try:
+        return ast.unparse(node)
+    except Exception:
+        return ""
+
+
+def inplace_writes(stmt: Stmt | None) -> list[InplaceWrite]:
+    """Every in-place write the statement spells, in source order."""
+    if stmt is None:
+        return []
+    node = stmt.node
+    found: list[InplaceWrite] = []
+    if isinstance(node, ast.AugAssign):
+        name = base_name(node.target)
+        if name:
+            form = "setitem" if isinstance(node.target, ast.Subscript) else "augmented"
+            found.append(InplaceWrite(name, node.target, form, type(node.op).__name__.lower()))
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                name = base_name(target)
+                if name:
+                    found.append(InplaceWrite(name, target, "setitem", "setitem"))
+    if isinstance(node, (ast.Assign, ast.Expr, ast.AugAssign, ast.Return, ast.AnnAssign, ast.For)):
+        scan = node.iter if isinstance(node, ast.For) else node
+        calls = sorted((c for c in ast.walk(scan) if isinstance(c, ast.Call)),
+                       key=lambda c: (c.lineno, c.col_offset))
+        for call in calls:
+            found.extend(_call_writes(call))
+    return found
+
+
+def _call_writes(call: ast.Call) -> Iterator[InplaceWrite]:
+    func = call.func
+    for keyword in call.keywords:
+        if keyword.arg == "out":
+            name = base_name(keyword.value)
+            if name:
+                yield InplaceWrite(name, keyword.value, "out", "out=")
+        if keyword.arg == "inplace" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True \
+                and call.args:
+            name = base_name(call.args[0])
+            if name:
+                yield InplaceWrite(name, call.args[0], "inplace_argument", (dotted_name(func) or "?") + "(inplace=True)")
+    if isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_") \
+            and func.attr not in _NOT_INPLACE:
+        owner = dotted_name(func.value) or ""
+        namespace = owner.startswith(_NAMESPACES) or owner in ("torch", "nn", "F", "init")
+        written = call.args[0] if namespace and call.args else (None if namespace else func.value)
+        if written is not None:
+            name = base_name(written)
+            if name:
+                yield InplaceWrite(name, written, "method", "." + func.attr + "()")
+
+
+def live_of(analysis: Analysis, name: str | None, scope: str | None) -> Any:
+    if not name:
+        return live.MISSING
+    value = analysis.provenance.live_value(name, scope)
+    if value is live.MISSING and scope is not None:
+        value = analysis.provenance.live_value(name, None)
+    return value
+
+
+def live_expr(analysis: Analysis, node: ast.expr | None, scope: str | None) -> Any:
+    """The live value of a name, attribute or constant subscript of a list/tuple/dict."""
+    if node is None:
+        return live.MISSING
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        name = dotted_name(node)
+        return live_of(analysis, name, scope) if name and "()" not in name else live.MISSING
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        base = live_expr(analysis, node.value, scope)
+        if type(base) in (list, tuple, dict):
+            try:
+                return base[node.slice.value]
+            except Exception:
+                return live.MISSING
+    return live.MISSING
+
+
+def tensor_base(t: Any) -> Any:
+    """``t._base`` read through the C getter (``None`` when ``t`` is not a view)."""
+    try:
+        return live._plain(torch._C.TensorBase._base.__get__, t)
+    except Exception:
+        return None
+
+
+def names_in(node: ast.AST | None) -> list[str]:
+    """Names and dotted attributes an expression reads, in source order."""
+    if node is None:
+        return []
+    found: list[str] = []
+    for child in ast.walk(node):
+        if isinstance(child, ast.Attribute) and isinstance(child.ctx, ast.Load):
+            name = dotted_name(child)
+            if name and "()" not in name:
+                found.append(name)
+        elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+            found.append(child.id)
+    ordered = sorted(set(found), key=lambda n: _position(node, n))
+    return ordered
+
+
+def _position(root: ast.AST, name: str) -> tuple[int, int]:
+    for child in ast.walk(root):
+        if isinstance(child, (ast.Name, ast.Attribute)) and dotted_name(child) == name:
+            return (getattr(child, "lineno", 0), getattr(child, "col_offset", 0))
+    return (1 << 30, 0)
+
+
+def assigned_name(stmt: Stmt | None) -> str | None:
+    if stmt is None:
+        return None
+    node = stmt.node
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        name = dotted_name(node.targets[0])
+        if name and "()" not in name:
+            return name
+        if isinstance(node.targets[0], (ast.Tuple, ast.List)) and node.targets[0].elts:
+            return dotted_name(node.targets[0].elts[0])
+    if isinstance(node, ast.AnnAssign):
+        return dotted_name(node.target)
+    return None
+
+
+def definition_stmt(analysis: Analysis, name: str | None, before: Stmt | None) -> Stmt | None:
+    """The statement that last bound ``name`` before ``before`` (its scope, then module level)."""
+    if not name or before is None:
+        return None
+    found = analysis.timeline.definition_before(name, before.scope, before.index)
+    if found is None and before.scope is not None:
+        definitions = [d for d in analysis.timeline.definitions(name, None) if d.stmt.index < before.index]
+        if not definitions:
+            definitions = analysis.timeline.definitions(name, None)
+        found = definitions[-1] if definitions else None
+    if found is None or found.parameter:
+        return None
+    return found.stmt
+
+
+def calls_named(node: ast.AST, *suffixes: str) -> Iterator[ast.Call]:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call):
+            name = dotted_name(child.func) or ""
+            if any(name == s or name.endswith("." + s) for s in suffixes):
+                yield child
+
+
+def grad_call(stmt: Stmt | None) -> ast.Call | None:
+    """``torch.autograd.grad(...)`` in the statement, if any."""
+    if stmt is None:
+        return None
+    for call in calls_named(stmt.node, "autograd.grad"):
+        return call
+    for call in ast.walk(stmt.node):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "grad":
+            return call
+    return None
+
+
+def argument(call: ast.Call, position: int, *keywords: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg in keywords:
+            return keyword.value
+    if len(call.args) > position and not isinstance(call.args[position], ast.Starred):
+        return call.args[position]
+    return None
+
+
+def elements(analysis: Analysis, node: ast.expr | None, stmt: Stmt, depth: int = 0) -> list[ast.expr]:
+    """The element expressions of a list/tuple literal (following one name binding)."""
+    if node is None:
+        return []
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return list(node.elts)
+    if isinstance(node, ast.Name) and depth < 2:
+        definition = analysis.timeline.definition_before(node.id, stmt.scope, stmt.index)
+        if definition is not None and isinstance(definition.value, (ast.List, ast.Tuple)):
+            return elements(analysis, definition.value, definition.stmt, depth + 1)
+    return [node]
