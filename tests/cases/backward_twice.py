@@ -1,0 +1,20 @@
+"""backward-twice (core kind): Trying to backward through the graph a second time."""
+
+from . import Case
+
+CASES = [
+    Case(
+        "rerun_backward_cell",
+        "reproduction: the backward cell re-run in a notebook",
+        ["import torch\nw = torch.randn(3, requires_grad=True)", "loss = (w.exp()).sum()",
+         "loss.backward()", "loss.backward()"],
+        "backward-twice", "second_backward", "loss", "loss.backward()",
+    ),
+    Case(
+        "rnn_hidden_state_carried",
+        "reproduction of the forum RNN report: hidden state kept across iterations without detach",
+        ["import torch\nfrom torch import nn\nrnn = nn.RNNCell(3, 4)\nh = torch.zeros(1, 4)\nopt = torch.optim.SGD(rnn.parameters(), lr=0.1)",
+         "for step in range(2):\n    h = rnn(torch.randn(1, 3), h)\n    loss = h.pow(2).sum()\n    opt.zero_grad()\n    loss.backward()\n    opt.step()"],
+        "backward-twice", "state_carried_across_iterations", "h", "h = rnn(torch.randn(1, 3), h)",
+    ),
+]

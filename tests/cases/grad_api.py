@@ -1,0 +1,58 @@
+"""unused-input, no-grad-input and grad-shape-mismatch: the arguments of autograd.grad / backward."""
+
+from . import Case
+
+CASES = [
+    Case(
+        "grad_wrt_unused_tensor",
+        "torch test/test_autograd.py test_grad_nonleaf / allow_unused (The differentiated Tensor at index 1 ...)",
+        ["import torch\nx = torch.randn(3, requires_grad=True)\nz = torch.randn(3, requires_grad=True)",
+         "y = (x ** 2).sum()", "gx, gz = torch.autograd.grad(y, [x, z])"],
+        "unused-input", "not_in_graph", "z", "gx, gz = torch.autograd.grad(y, [x, z])",
+    ),
+    Case(
+        "pinn_input_rebound",
+        "reproduction of PINN forum reports: the input re-made with requires_grad after the output was computed",
+        ["import torch\nfrom torch import nn\nnet = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))\nt = torch.linspace(0, 1, 5).unsqueeze(1)",
+         "u = net(t).sum()", "t = t.clone().requires_grad_()", "du = torch.autograd.grad(u, t)"],
+        "unused-input", "not_in_graph", "t", "t = t.clone().requires_grad_()",
+    ),
+    Case(
+        "grad_wrt_frozen_head_param",
+        "reproduction: autograd.grad over model.parameters() where one layer is not used by forward",
+        [
+            "import torch\nfrom torch import nn\nclass Two(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = nn.Linear(2, 2)\n        self.unused = nn.Linear(2, 2)\n    def forward(self, x):\n        return self.a(x)",
+            "m = Two()\nloss = m(torch.randn(4, 2)).sum()",
+            "grads = torch.autograd.grad(loss, m.parameters())",
+        ],
+        "unused-input", "not_in_graph", "m.unused.weight", "grads = torch.autograd.grad(loss, m.parameters())",
+    ),
+    Case(
+        "grad_input_without_grad",
+        "pytorch/pytorch test/test_autograd.py ('One of the differentiated Tensors does not require grad')",
+        ["import torch\nx = torch.randn(3, requires_grad=True)\nnoise = torch.randn(3)",
+         "y = (x * noise).sum()", "gx, gn = torch.autograd.grad(y, [x, noise])"],
+        "no-grad-input", "input_without_grad", "noise", "noise = torch.randn(3)",
+    ),
+    Case(
+        "gradient_penalty_input_no_grad",
+        "reproduction of WGAN-GP reports: the interpolates not marked requires_grad before autograd.grad",
+        ["import torch\nfrom torch import nn\nD = nn.Linear(4, 1)\nreal, fake = torch.randn(8, 4), torch.randn(8, 4)",
+         "alpha = torch.rand(8, 1)\ninterp = alpha * real + (1 - alpha) * fake\nscore = D(interp)",
+         "g = torch.autograd.grad(score.sum(), interp, create_graph=True)"],
+        "no-grad-input", "input_without_grad", "interp", "interp = alpha * real + (1 - alpha) * fake",
+    ),
+    Case(
+        "backward_gradient_wrong_shape",
+        "torch docs / forum: y.backward(torch.ones(...)) with a gradient of the wrong shape",
+        ["import torch\nx = torch.randn(3, requires_grad=True)\ny = x * 2", "y.backward(torch.ones(2))"],
+        "grad-shape-mismatch", "gradient_argument", "y", "y.backward(torch.ones(2))",
+    ),
+    Case(
+        "autograd_grad_outputs_wrong_shape",
+        "reproduction: grad_outputs= with the batch dimension dropped",
+        ["import torch\nx = torch.randn(4, 3, requires_grad=True)\nout = x.sin()\nv = torch.ones(3)",
+         "g, = torch.autograd.grad(out, x, grad_outputs=v)"],
+        "grad-shape-mismatch", "gradient_argument", "out", "g, = torch.autograd.grad(out, x, grad_outputs=v)",
+    ),
+]

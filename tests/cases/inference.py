@@ -1,0 +1,38 @@
+"""inference-tensor: tensors made under torch.inference_mode() used by autograd."""
+
+from . import Case
+
+CASES = [
+    Case(
+        "inference_batch_into_training",
+        "https://github.com/facebookresearch/dinov2/issues/472 (reduced: data prepared under inference_mode, then trained on)",
+        ["import torch\nfrom torch import nn\nmodel = nn.Linear(8, 2)",
+         "with torch.inference_mode():\n    images = torch.randn(4, 8) * 2",
+         "out = model(images)\nloss = out.pow(2).mean()"],
+        "inference-tensor", "inference_mode_tensor", "images", "images = torch.randn(4, 8) * 2",
+    ),
+    Case(
+        "inference_tensor_in_forward",
+        "https://github.com/roboflow/rf-detr/issues/461 (reduced: the error raised inside a cell-defined forward)",
+        [
+            "import torch\nfrom torch import nn\nclass Head(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.scale = nn.Parameter(torch.ones(4))\n    def forward(self, x):\n        return x * self.scale",
+            "head = Head()",
+            "with torch.inference_mode():\n    feats = torch.randn(2, 4)",
+            "y = head(feats)",
+        ],
+        "inference-tensor", "inference_mode_tensor", "feats", "feats = torch.randn(2, 4)",
+    ),
+    Case(
+        "inplace_update_inference_tensor",
+        "reproduction of the 'Inplace update to inference tensor outside InferenceMode' error (pytorch/rfcs#17)",
+        ["import torch\nwith torch.inference_mode():\n    buf = torch.zeros(3)", "buf.add_(1)"],
+        "inference-tensor", "inference_mode_tensor", "buf", "buf = torch.zeros(3)",
+    ),
+    Case(
+        "inference_decorated_embed",
+        "https://github.com/unslothai/unsloth/issues/2434 (reduced: embeddings from an @torch.inference_mode() helper fed to training)",
+        ["import torch\nfrom torch import nn\n@torch.inference_mode()\ndef embed(x):\n    return x * 3",
+         "proj = nn.Linear(3, 3)\nx = torch.randn(2, 3)", "e = embed(x)", "out = proj(e)"],
+        "inference-tensor", "inference_mode_tensor", "e", "e = embed(x)",
+    ),
+]

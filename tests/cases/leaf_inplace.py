@@ -1,0 +1,86 @@
+"""leaf-inplace: in-place writes to leaves that require grad (and views of them)."""
+
+from . import Case
+
+CASES = [
+    Case(
+        "manual_sgd_update",
+        "https://discuss.pytorch.org/t/leaf-variable-was-used-in-an-inplace-operation/308 (reduced)",
+        [
+            "import torch\nw = torch.randn(3, requires_grad=True)\nx = torch.randn(8, 3)\ny = torch.randn(8)\nlr = 0.1",
+            "loss = ((x @ w - y) ** 2).mean()\nloss.backward()",
+            "w -= lr * w.grad",
+        ],
+        "leaf-inplace", "parameter_update", "w", "w -= lr * w.grad",
+    ),
+    Case(
+        "manual_sgd_sub_",
+        "https://discuss.pytorch.org/t/simple-understanding-of-backprop-gradient-descent/73588 (the update written outside no_grad)",
+        [
+            "import torch\na = torch.tensor([-5., 5.], requires_grad=True)\nx = torch.randn(10, 2)\ny = x @ torch.tensor([2., -1.])\nlr = 0.01",
+            "y_hat = x @ a\nloss = ((y - y_hat) ** 2).mean()\nloss.backward()\na.sub_(lr * a.grad)\na.grad.zero_()",
+        ],
+        "leaf-inplace", "parameter_update", "a", "a.sub_(lr * a.grad)",
+    ),
+    Case(
+        "parameters_loop_update",
+        "https://hao-yiwen.github.io/yiwen-blog-website/en/docs/ai/frameworks/pytorch/common-errors (the loop without no_grad)",
+        [
+            "import torch\nfrom torch import nn\nmodel = nn.Linear(4, 1)\nx, y = torch.randn(16, 4), torch.randn(16, 1)",
+            "loss = nn.functional.mse_loss(model(x), y)\nloss.backward()",
+            "for p in model.parameters():\n    p -= 0.01 * p.grad",
+        ],
+        "leaf-inplace", "parameter_update", "p", "p -= 0.01 * p.grad",
+    ),
+    Case(
+        "update_in_function",
+        "reproduction: the manual update moved into a helper called from a cell",
+        [
+            "import torch\nw = torch.randn(5, requires_grad=True)\nb = torch.zeros(1, requires_grad=True)",
+            "def sgd_step(params, lr):\n    for p in params:\n        p.add_(-lr * p.grad)",
+            "loss = (w.sum() + b).pow(2).sum()\nloss.backward()\nsgd_step([w, b], 0.1)",
+        ],
+        "leaf-inplace", "parameter_update", "p", "p.add_(-lr * p.grad)",
+    ),
+    Case(
+        "leaf_plus_equal",
+        "https://discuss.pytorch.org/t/inplace-operation-changes-is-leaf-attribute/120297 (operation 1)",
+        ["import torch\nc = torch.randn(10, 3, 2, 32, requires_grad=True)", "c += 1"],
+        "leaf-inplace", "leaf_write", "c", "c += 1",
+    ),
+    Case(
+        "leaf_index_copy",
+        "https://discuss.pytorch.org/t/inplace-operation-changes-is-leaf-attribute/120297 (operation 4)",
+        ["import torch\nc = torch.randn(10, 3, 2, 32, requires_grad=True)",
+         "c.index_copy_(3, torch.tensor([10]), torch.randn(10, 3, 2, 1))"],
+        "leaf-inplace", "leaf_write", "c", "c.index_copy_(3, torch.tensor([10]), torch.randn(10, 3, 2, 1))",
+    ),
+    Case(
+        "fill_leaf_by_index",
+        "reproduction of a common StackOverflow pattern: filling a requires_grad buffer element by element",
+        ["import torch\nx = torch.randn(3, requires_grad=True)\nout = torch.zeros(3, requires_grad=True)",
+         "for i in range(3):\n    out[i] = x[i] * 2"],
+        "leaf-inplace", "leaf_write", "out", "out[i] = x[i] * 2",
+    ),
+    Case(
+        "view_of_leaf_slice_write",
+        "pytorch/pytorch test/test_autograd.py (test_inplace_on_view_of_leaf pattern)",
+        ["import torch\nw = torch.randn(4, 4, requires_grad=True)", "row = w[0]", "row.mul_(2)"],
+        "leaf-inplace", "view_of_leaf_write", "row", "row.mul_(2)",
+    ),
+    Case(
+        "module_weight_in_forward",
+        "reproduction: a module that normalises its own weight in place inside forward (cell-defined module)",
+        [
+            "import torch\nfrom torch import nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.w = nn.Parameter(torch.randn(3, 3))\n    def forward(self, x):\n        self.w /= self.w.norm()\n        return x @ self.w",
+            "net = Net()\nout = net(torch.randn(2, 3))",
+        ],
+        "leaf-inplace", "leaf_write", "self.w", "self.w /= self.w.norm()",
+    ),
+    Case(
+        "relu_inplace_on_leaf",
+        "reproduction: F.relu(inplace=True) applied directly to an input that requires grad",
+        ["import torch\nimport torch.nn.functional as F\nx = torch.randn(5, requires_grad=True)", "h = F.relu(x, inplace=True)"],
+        "leaf-inplace", "leaf_write", "x", "h = F.relu(x, inplace=True)",
+    ),
+]

@@ -1,0 +1,48 @@
+"""nan-in-backward: anomaly mode's "Function 'XBackward0' returned nan values"."""
+
+from . import Case
+
+_ANOMALY = "import torch\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.autograd.set_detect_anomaly(True)"
+
+CASES = [
+    Case(
+        "euclidean_distance_sqrt_zero",
+        "https://github.com/open-mmlab/mmrotate/issues/205 (sqrt of a zero distance: inf gradient times 0 gives nan; reduced). Note: the older https://github.com/pytorch/pytorch/issues/2421 (x.norm() at 0) no longer gives nan on torch 2.13 (grad is 0), so it is not a case",
+        [_ANOMALY, "a = torch.tensor([[1., 2.], [3., 4.]], requires_grad=True)\nb = torch.tensor([[1., 2.], [0., 0.]])",
+         "dist = torch.sqrt(((a - b) ** 2).sum(dim=1))\nloss = dist.sum()", "loss.backward()"],
+        "nan-in-backward", "sqrt_at_zero", "a", "dist = torch.sqrt(((a - b) ** 2).sum(dim=1))",
+        extra={"teardown": "torch.autograd.set_detect_anomaly(False)"},
+    ),
+    Case(
+        "entropy_log_zero",
+        "reproduction of the entropy p * log(p) with p = 0 (forum 'nan in backward of log')",
+        [_ANOMALY, "p = torch.tensor([0.0, 0.5, 0.5], requires_grad=True)",
+         "entropy = -(p * torch.log(p)).sum()", "entropy.backward()"],
+        "nan-in-backward", "log_of_nonpositive", "p", "entropy = -(p * torch.log(p)).sum()",
+        extra={"teardown": "torch.autograd.set_detect_anomaly(False)"},
+    ),
+    Case(
+        "normalise_by_zero_sum",
+        "reproduction: x / x.sum() with an all-zero row (division by zero)",
+        [_ANOMALY, "x = torch.tensor([0., 0.], requires_grad=True)\ns = x.sum()",
+         "ratio = x / s\nratio.sum().backward()"],
+        "nan-in-backward", "division_by_zero", "s", "ratio = x / s",
+        extra={"teardown": "torch.autograd.set_detect_anomaly(False)"},
+    ),
+    Case(
+        "nan_in_data",
+        "reproduction: a nan in the input data (anomaly mode names SinBackward0)",
+        [_ANOMALY, "data = torch.tensor([float('nan'), 1.0])\nw = torch.ones(2, requires_grad=True)",
+         "out = torch.sin(w * data).sum()", "out.backward()"],
+        "nan-in-backward", "nan_input", "data", "out = torch.sin(w * data).sum()",
+        extra={"teardown": "torch.autograd.set_detect_anomaly(False)"},
+    ),
+    Case(
+        "anomaly_only_around_backward",
+        "reproduction: detect_anomaly() wrapped around backward only (no forward traceback recorded)",
+        ["import torch\nimport warnings\nwarnings.simplefilter('ignore')\nx = torch.zeros(3, requires_grad=True)",
+         "r = torch.sqrt(x)\nloss = (r * 0).sum()",
+         "with torch.autograd.detect_anomaly():\n    loss.backward()"],
+        "nan-in-backward", "sqrt_at_zero", "x", "r = torch.sqrt(x)",
+    ),
+]

@@ -1,0 +1,19 @@
+"""non-scalar-backward (core kind): grad can be implicitly created only for scalar outputs."""
+
+from . import Case
+
+CASES = [
+    Case(
+        "reduction_none_loss",
+        "reproduction: nn.MSELoss(reduction='none') followed by loss.backward()",
+        ["import torch\nfrom torch import nn\ncrit = nn.MSELoss(reduction='none')\nmodel = nn.Linear(3, 1)",
+         "loss = crit(model(torch.randn(5, 3)), torch.randn(5, 1))", "loss.backward()"],
+        "non-scalar-backward", "reduction_none", "loss", "loss = crit(model(torch.randn(5, 3)), torch.randn(5, 1))",
+    ),
+    Case(
+        "vector_output_backward",
+        "torch autograd tutorial: y = x * 2 then y.backward() without a gradient",
+        ["import torch\nx = torch.randn(3, requires_grad=True)", "y = x * 2", "y.backward()"],
+        "non-scalar-backward", "unreduced_output", "y", "y = x * 2",
+    ),
+]

@@ -1,0 +1,53 @@
+"""view-inplace: in-place writes to views autograd cannot rebase."""
+
+from . import Case
+
+CASES = [
+    Case(
+        "chunk_clamp_inplace_in_forward",
+        "https://github.com/toshikwa/gail-airl-ppo.pytorch/issues/13 (log_stds.clamp_ after chunk)",
+        [
+            "import torch\nfrom torch import nn\nclass Policy(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.net = nn.Linear(4, 4)\n    def forward(self, states):\n        means, log_stds = self.net(states).chunk(2, dim=-1)\n        log_stds.clamp_(-20, 2)\n        return means, log_stds",
+            "policy = Policy()\nmeans, log_stds = policy(torch.randn(3, 4))",
+        ],
+        "view-inplace", "multi_output_view", "log_stds", "log_stds.clamp_(-20, 2)",
+    ),
+    Case(
+        "chunk_scale_flow",
+        "https://github.com/pytorch/pytorch/issues/46820 (u, v = flow.chunk(2, dim=1); v *= v_scale)",
+        ["import torch\nflow = torch.randn(1, 2, 4, 4, requires_grad=True) * 1.0\nv_scale = 0.5",
+         "u, v = flow.chunk(2, dim=1)\nv *= v_scale"],
+        "view-inplace", "multi_output_view", "v", "v *= v_scale",
+    ),
+    Case(
+        "split_with_sizes_add",
+        "https://github.com/williamSYSU/TextGAN-PyTorch/pull/69 (SplitWithSizesBackward0, reduced)",
+        ["import torch\nh = torch.randn(2, 6, requires_grad=True) * 2",
+         "gates, cell = h.split([4, 2], dim=1)", "cell += 1"],
+        "view-inplace", "multi_output_view", "cell", "cell += 1",
+    ),
+    Case(
+        "iterate_rows_inplace",
+        "reproduction: iterating over a tensor (unbind) and normalising each row in place",
+        ["import torch\nx = torch.randn(3, 4, requires_grad=True)\ny = x * 2",
+         "for row in y:\n    row.div_(row.norm())"],
+        "view-inplace", "multi_output_view", "row", "row.div_(row.norm())",
+    ),
+    Case(
+        "view_made_in_no_grad",
+        "pytorch/pytorch test/test_autograd.py (view created in no_grad modified with grad mode on)",
+        ["import torch\nbase = torch.randn(4, 4, requires_grad=True)\nb = base * 1",
+         "with torch.no_grad():\n    top = b[:2]", "top.mul_(2)"],
+        "view-inplace", "view_from_no_grad", "top", "top.mul_(2)",
+    ),
+    Case(
+        "custom_function_returns_view",
+        "pytorch/pytorch test/test_autograd.py (custom Function returning a view, modified in place)",
+        [
+            "import torch\nclass Identity(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x.view_as(x)\n    @staticmethod\n    def backward(ctx, g):\n        return g",
+            "a = torch.randn(3, requires_grad=True) * 1\nout = Identity.apply(a)",
+            "out.add_(1)",
+        ],
+        "view-inplace", "custom_function_view", "out", "out.add_(1)",
+    ),
+]
