@@ -176,6 +176,10 @@ class Provenance:
         inferred = UNKNOWN
         if definition.value is not None:
             inferred = self.evaluate(definition.value, stmt)
+            if definition.position == 1 and _returns_indices(definition.value):
+                # `_, pred = output.max(1)`: the second result holds indices.
+                method = definition.value.func.attr  # type: ignore[attr-defined]
+                inferred = self._cut_if_grad(inferred, stmt, "non_differentiable_op", f"{method}(...) indices")
             if definition.augmented:
                 previous = self.value_of_name(definition.name, stmt)
                 inferred = _merge([previous, inferred])
@@ -226,6 +230,8 @@ class Provenance:
     def _cause_from_live(self, tensor: Any, stmt: Stmt) -> str:
         if live.is_inference(tensor):
             return "inference_mode"
+        if stmt.maybe_grad_disabled:
+            return "grad_disabled"
         if not self.grad_enabled_now:
             return "grad_disabled"
         return "unknown"
@@ -443,6 +449,11 @@ class Provenance:
             self._bindings.pop()
         # A cut found inside the body keeps its own statement: that is the line to blame.
         return _merge(returns) if returns else inputs
+
+
+def _returns_indices(value: ast.expr) -> bool:
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+        and value.func.attr in INDEX_RESULT_METHODS
 
 
 def _is_namespace_call(name: str) -> bool:

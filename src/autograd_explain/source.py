@@ -41,6 +41,7 @@ class Stmt:
     lines: list[str] = field(repr=False, default_factory=list)
     inner_scope: str | None = None  # for a def: the scope of its body
     inner_mode: str | None = None  # for a def: grad mode set by its decorators
+    maybe_grad_disabled: bool = False  # inside `with torch.set_grad_enabled(<expression>):`
 
     @property
     def filename(self) -> str:
@@ -78,6 +79,7 @@ class Definition:
     value: ast.expr | None
     augmented: bool = False
     parameter: bool = False
+    position: int | None = None  # index in a tuple target: `_, pred = x.max(1)` binds pred at 1
 
     @property
     def scope(self) -> str | None:
@@ -125,7 +127,7 @@ def grad_mode_of_call(node: ast.expr) -> str | None:
             return "grad_disabled"
         if isinstance(arg, ast.Constant) and arg.value is True:
             return "enable_grad"
-        return None
+        return "maybe_grad_disabled"
     if last == "enable_grad":
         return "enable_grad"
     return None
@@ -162,12 +164,13 @@ class Timeline:
         self._walk(tree.body, unit, lines, scope=None, mode=None, loops=())
 
     def _walk(self, body: list[ast.stmt], unit: SourceUnit, lines: list[str], scope: str | None,
-              mode: str | None, loops: tuple[int, ...]) -> None:
+              mode: str | None, loops: tuple[int, ...], maybe_off: bool = False) -> None:
         for node in body:
             # Function bodies take grad mode from their decorators only: the
             # global mode matters when they are called, not where defined.
             effective = mode or (self._global_mode if scope is None else None)
             stmt = Stmt(len(self.stmts), node, unit, scope, effective, loops, lines)
+            stmt.maybe_grad_disabled = maybe_off
             self.stmts.append(stmt)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 inner_mode = None
@@ -187,19 +190,18 @@ class Timeline:
                     found = grad_mode_of_call(item.context_expr)
                     if found:
                         inner = found
-                self._walk(node.body, unit, lines, scope, _off(inner), loops)
+                self._walk(node.body, unit, lines, scope, _off(inner), loops,
+                           maybe_off or inner == "maybe_grad_disabled")
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-                self._walk(node.body, unit, lines, scope, mode, loops + (stmt.index,))
-                self._walk(node.orelse, unit, lines, scope, mode, loops)
+                self._walk(node.body, unit, lines, scope, mode, loops + (stmt.index,), maybe_off)
+                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off)
             elif isinstance(node, ast.If):
-                self._walk(node.body, unit, lines, scope, mode, loops)
-                self._walk(node.orelse, unit, lines, scope, mode, loops)
+                self._walk(node.body, unit, lines, scope, mode, loops, maybe_off)
+                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off)
             elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-                self._walk(node.body, unit, lines, scope, mode, loops)  # type: ignore[attr-defined]
-                for handler in node.handlers:  # type: ignore[attr-defined]
-                    self._walk(handler.body, unit, lines, scope, mode, loops)
-                self._walk(node.orelse, unit, lines, scope, mode, loops)  # type: ignore[attr-defined]
-                self._walk(node.finalbody, unit, lines, scope, mode, loops)  # type: ignore[attr-defined]
+                for block in (node.body, *(h.body for h in node.handlers),  # type: ignore[attr-defined]
+                              node.orelse, node.finalbody):  # type: ignore[attr-defined]
+                    self._walk(block, unit, lines, scope, mode, loops, maybe_off)
             elif scope is None and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 # A bare torch.set_grad_enabled(False) switches grad mode for
                 # everything run after it, in later cells too.
@@ -271,7 +273,8 @@ def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
         for target in node.targets:
             single = isinstance(target, (ast.Name, ast.Attribute))
             for name in target_names(target):
-                yield Definition(name, stmt, node.value if single else _element(target, name, node.value))
+                yield Definition(name, stmt, node.value if single else _element(target, name, node.value),
+                                 position=None if single else _position(target, name))
     elif isinstance(node, ast.AnnAssign) and node.value is not None:
         for name in target_names(node.target):
             yield Definition(name, stmt, node.value)
@@ -297,6 +300,14 @@ def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
             yield Definition((alias.asname or alias.name).split(".")[0], stmt, None)
     elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         yield Definition(node.name, stmt, None)
+
+
+def _position(target: ast.expr, name: str) -> int | None:
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for index, element in enumerate(target.elts):
+            if isinstance(element, ast.Name) and element.id == name:
+                return index
+    return None
 
 
 _GROWING_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft"})
