@@ -17,6 +17,10 @@ CATALOGUE = {
                              "step's graph alive (memory grows each iteration) and can double-count gradients.",
         "saved_clause": " (`{saved_by}`, {saved_where})",
         "warn_detach_item": "Do not call `.detach().item()` and then `backward()`: a Python number has no `backward()`.",
+        "warn_data_bypass": "Do not reach for `.data` to silence this: `{var}.data -= ...` skips autograd's checks "
+                            "and hides real mistakes; `torch.no_grad()` says what you mean.",
+        "warn_anomaly_cost": "Do not leave anomaly mode on once the nan is found: it makes every training step "
+                             "about twice as slow.",
     },
     "no-grad-fn": {
         "title": "`{target}` has no graph: gradient tracking was lost at `{var}`",
@@ -205,76 +209,276 @@ CATALOGUE = {
         },
     },
     "leaf-inplace": {
-        "title": "In-place write to a leaf that requires grad",
-        "explanation": "`{var}` is a leaf tensor with `requires_grad=True`; writing into it in place ({where}: "
-                       "`{line}`) would corrupt its gradient.",
+        "title": "In-place write to `{var}`, a leaf tensor that requires grad",
+        "explanation": "`{var}` is a leaf tensor with `requires_grad=True` (created by you, not computed). "
+                       "{where} (`{line}`) writes into it in place while autograd is recording; autograd refuses, "
+                       "because the write would change the very tensor whose gradient it accumulates.",
         "fix": "with torch.no_grad():\n    {line}",
-        "warnings": [],
-        "causes": {},
+        "warnings": ["warn_data_bypass"],
+        "causes": {
+            "parameter_update": {
+                "title": "`{var}` is updated in place outside `torch.no_grad()`",
+                "explanation": "`{var}` is a parameter (a leaf with `requires_grad=True`). The update at {where} "
+                               "(`{line}`) runs while autograd is recording, and autograd does not allow in-place "
+                               "writes to such leaves. A parameter update is not part of the model: it must not "
+                               "be recorded.",
+                "fix": "with torch.no_grad():\n    {line}\n"
+                       "# then clear the gradient for the next step: {var}.grad.zero_()\n"
+                       "# or let an optimizer do both: opt = torch.optim.SGD(params, lr=lr); opt.step(); opt.zero_grad()",
+            },
+            "leaf_write": {
+                "explanation": "`{var}` is a leaf tensor with `requires_grad=True`. {where} (`{line}`) writes into "
+                               "it in place ({write}) while autograd is recording. Autograd cannot record a write "
+                               "into a tensor whose gradient it is supposed to accumulate.",
+                "fix": "# to set its values (initialisation), do not record the write:\n"
+                       "with torch.no_grad():\n    {line}\n"
+                       "# to compute with it, write out of place instead:\n{rewrite}\n"
+                       "# to fill a result tensor, create it WITHOUT requires_grad=True (it gets a grad_fn from the writes)",
+            },
+            "view_of_leaf_write": {
+                "title": "`{var}` is a view of `{leaf}`, a leaf that requires grad: it cannot be written in place",
+                "explanation": "`{var}` shares its memory with `{leaf}`, a leaf tensor with `requires_grad=True`. "
+                               "Writing into `{var}` in place ({where}: `{line}`) would write into `{leaf}` itself, "
+                               "which autograd does not allow while it is recording.",
+                "fix": "with torch.no_grad():\n    {line}  # if this is an update/initialisation of {leaf}\n"
+                       "# or work on a copy: {var} = {var}.clone(), then modify it",
+            },
+            "unknown": {
+                "title": "In-place write to a leaf tensor that requires grad",
+                "explanation": "A leaf tensor with `requires_grad=True` (a parameter or a tensor you created "
+                               "with `requires_grad=True`) is modified in place at {where} (`{line}`) while "
+                               "autograd is recording.",
+                "fix": "with torch.no_grad():\n    {line}\n# or write out of place: y = x + 1 instead of x += 1",
+            },
+        },
     },
     "view-inplace": {
-        "title": "In-place write to a view autograd cannot track",
-        "explanation": "`{var}` is a view whose in-place modification autograd cannot record ({where}: `{line}`).",
-        "fix": "{var} = {var}.clone()  # then modify the copy",
+        "title": "`{var}` is a view autograd cannot track an in-place write to",
+        "explanation": "`{var}` is a view of `{base}`, and the in-place write at {where} (`{line}`) cannot be "
+                       "recorded by autograd.",
+        "fix": "{rewrite}  # out of place",
         "warnings": [],
-        "causes": {},
+        "causes": {
+            "multi_output_view": {
+                "title": "`{var}` comes from `{op}`, which returns several views: it cannot be modified in place",
+                "explanation": "`{var}` is one of the views `{op}` returned from `{base}` ({made_where}: "
+                               "`{made_line}`). Functions that return several views share one backward node, so "
+                               "autograd cannot record an in-place write to just one of them, and {where} "
+                               "(`{line}`) writes into `{var}` in place.",
+                "fix": "{rewrite}  # out of place: a new tensor, the view is left alone\n"
+                       "# or copy the view first: {var} = {var}.clone()",
+            },
+            "view_from_no_grad": {
+                "title": "`{var}` was made as a view inside `torch.no_grad()` and is modified with grad on",
+                "explanation": "`{var}` is a view of `{base}` made inside `torch.no_grad()` ({made_where}: "
+                               "`{made_line}`). It is modified in place with grad mode on ({where}: `{line}`): "
+                               "autograd cannot tell whether that write should be recorded in `{base}`'s graph, "
+                               "so it forbids it.",
+                "fix": "# either keep the view and the write together inside no_grad (the write is not recorded):\n"
+                       "with torch.no_grad():\n    {made_line}\n    {line}\n"
+                       "# or make the view outside no_grad (the write is recorded), or modify a copy:\n"
+                       "{var} = {var}.clone()\n{line}",
+            },
+            "custom_function_view": {
+                "title": "`{var}` is a view returned by the custom Function `{node}`: it cannot be modified in place",
+                "explanation": "`{var}` was returned by the custom autograd Function `{node}` as a view of its "
+                               "input (or the input itself). Modifying it in place ({where}: `{line}`) would "
+                               "override the Function's own backward, so autograd forbids it.",
+                "fix": "{var} = {var}.clone()  # clone the Function's output before modifying it\n{line}\n"
+                       "# or return x.clone() instead of a view from {node}.forward",
+            },
+            "unknown": {
+                "title": "In-place write to a view autograd cannot track",
+                "explanation": "A view is modified in place at {where} (`{line}`) in a way autograd cannot "
+                               "record (a view from a multi-output function, a view made in no_grad mode, or "
+                               "a view returned by a custom Function).",
+                "fix": "# modify a copy instead of the view\n{var} = {var}.clone()\n{line}",
+            },
+        },
     },
     "requires-grad-nonleaf": {
-        "title": "requires_grad can only be set on leaf tensors",
-        "explanation": "`{var}` is the result of an operation (it has a `grad_fn`); its `requires_grad` is set "
-                       "by autograd ({where}: `{line}`).",
-        "fix": "{var} = {var}.detach().requires_grad_()  # a new leaf, if that is what you want",
+        "title": "`{var}` is computed, not a leaf: its requires_grad cannot be changed",
+        "explanation": "`{var}` is the result of an operation (`grad_fn={grad_fn}`), so autograd sets its "
+                       "`requires_grad` from its inputs. Only tensors you create directly (leaves) have a flag "
+                       "you can set; {where} (`{line}`) tries to change it.",
+        "fix": "{var} = {var}.detach()  # a copy cut from the graph (requires_grad=False)\n"
+               "# or, for a new leaf to optimise: {var} = {var}.detach().requires_grad_()\n"
+               "# or set requires_grad where the leaf is created, before .to()/.cuda():\n"
+               "# x = torch.randn(..., device=device, requires_grad=True)",
         "warnings": [],
-        "causes": {},
+        "causes": {
+            "nonleaf_flag": {},
+            "unknown": {
+                "title": "requires_grad can only be changed on leaf tensors",
+                "explanation": "The tensor whose `requires_grad` is set at {where} (`{line}`) was computed by an "
+                               "operation; only leaves (tensors you create) have a flag you can change.",
+                "fix": "y = y.detach()  # instead of y.requires_grad = False",
+            },
+        },
     },
     "dtype-no-grad": {
-        "title": "Only floating point and complex tensors can require gradients",
-        "explanation": "`{var}` has an integer or bool dtype ({where}: `{line}`).",
-        "fix": "{var} = {var}.float().requires_grad_()",
+        "title": "`{var}` has dtype {dtype}: only floating point and complex tensors can require grad",
+        "explanation": "`{var}` is a {dtype} tensor ({where}: `{line}`). A gradient is a rate of change, and "
+                       "integers cannot change by a small amount, so autograd only lets floating point and "
+                       "complex tensors require grad.",
+        "fix": "{var} = {var}.float()  # or create it as floating point: torch.tensor([1., 2.]), dtype=torch.float32\n"
+               "{var}.requires_grad_()",
         "warnings": [],
-        "causes": {},
+        "causes": {
+            "integer_tensor": {
+                "explanation": "`{var}` is an integer tensor ({dtype}) and {where} (`{line}`) asks it to require "
+                               "grad. Integers cannot change by a small amount, so they have no gradient. Indices "
+                               "and class labels need none; values you want to learn must be floating point.",
+                "fix": "# values to learn: make them floating point\n"
+                       "{var} = {var}.float().requires_grad_()  # e.g. torch.tensor([1., 2., 3.], requires_grad=True)\n"
+                       "# indices / class labels: leave requires_grad off, they need no gradient",
+            },
+            "bool_tensor": {
+                "explanation": "`{var}` is a bool tensor and {where} (`{line}`) asks it to require grad. A mask "
+                               "of True/False values has no gradient.",
+                "fix": "{var} = {var}.float()  # a 0/1 float mask, if you want to learn soft mask values\n"
+                       "{var}.requires_grad_()",
+            },
+            "unknown": {
+                "title": "Only floating point and complex tensors can require gradients",
+                "explanation": "A tensor with an integer or bool dtype is asked to require grad at {where} "
+                               "(`{line}`).",
+                "fix": "# create it as floating point (torch.tensor([1., 2.]) or dtype=torch.float32)",
+            },
+        },
     },
     "inference-tensor": {
-        "title": "An inference tensor was used where autograd needs a normal one",
-        "explanation": "`{var}` was created under `torch.inference_mode()` and cannot be saved for backward "
-                       "or modified in place outside it ({where}: `{line}`).",
-        "fix": "{var} = {var}.clone()  # outside inference_mode, a normal tensor",
+        "title": "`{var}` is an inference tensor (made under `{op}`): autograd cannot use it",
+        "explanation": "`{var}` was created at {where} (`{line}`) under `{op}`. Inference tensors carry no "
+                       "autograd metadata or version counter, so autograd can neither save them for backward "
+                       "nor track in-place writes to them. It is used at {used_where}: `{used_line}`.",
+        "fix": "# use torch.no_grad() instead of torch.inference_mode() for data that feeds training\n"
+               "# or make a normal tensor before using it with autograd:\n{var} = {var}.clone()",
         "warnings": [],
-        "causes": {},
+        "causes": {
+            "inference_mode_tensor": {},
+            "unknown": {
+                "title": "An inference tensor was used where autograd needs a normal one",
+                "explanation": "A tensor created under `torch.inference_mode()` is saved for backward or "
+                               "modified in place outside inference mode.",
+                "fix": "x = x.clone()  # outside inference_mode: a normal tensor",
+            },
+        },
     },
     "numpy-requires-grad": {
-        "title": "numpy() on a tensor that requires grad",
-        "explanation": "`{var}` requires grad; `.numpy()` would silently drop its graph ({where}: `{line}`).",
-        "fix": "{var}.detach().cpu().numpy()",
+        "title": "`{var}` requires grad: detach it before converting to NumPy",
+        "explanation": "`{var}` is part of an autograd graph (`requires_grad=True`). A NumPy array has no graph, "
+                       "so torch refuses to drop it silently at {where} (`{line}`).",
+        "fix": "{fixed_line}",
         "warnings": [],
-        "causes": {},
+        "causes": {
+            "needs_detach": {},
+            "unknown": {
+                "title": "numpy() on a tensor that requires grad",
+                "explanation": "A tensor that requires grad is converted to NumPy at {where} (`{line}`).",
+                "fix": "t.detach().cpu().numpy()",
+            },
+        },
     },
     "unused-input": {
-        "title": "A differentiated tensor was not used to compute the output",
-        "explanation": "`{var}` is not in the graph of the outputs ({where}: `{line}`).",
-        "fix": "torch.autograd.grad(outputs, inputs, allow_unused=True)  # if that is expected",
+        "title": "`{var}` was not used to compute `{output}`",
+        "explanation": "`torch.autograd.grad` was asked for the gradient of `{output}` with respect to `{var}` "
+                       "(input {index}), but the graph of `{output}` never reaches `{var}`: `{output}` was "
+                       "computed without this tensor. Line to look at: {where} (`{line}`). Often the name was "
+                       "bound to a new tensor after `{output}` was computed, or the model does not use that "
+                       "input or parameter.",
+        "fix": "# compute {output} from the very tensor you differentiate with respect to:\n"
+               "# make {var} require grad first, then recompute {output} from it\n"
+               "# if some inputs are legitimately unused, their gradient can be None:\n"
+               "torch.autograd.grad({output}, inputs, allow_unused=True)",
         "warnings": [],
-        "causes": {},
+        "causes": {
+            "not_in_graph": {},
+            "unknown": {
+                "title": "A differentiated tensor was not used to compute the output",
+                "explanation": "One of the `inputs` of `torch.autograd.grad` at {where} (`{line}`) is not in "
+                               "the graph of the outputs.",
+                "fix": "torch.autograd.grad(outputs, inputs, allow_unused=True)  # if that is expected",
+            },
+        },
     },
     "grad-shape-mismatch": {
-        "title": "The gradient passed to backward() has the wrong shape",
-        "explanation": "The `gradient=` argument must have the shape of `{var}` ({where}: `{line}`).",
-        "fix": "{var}.backward(gradient=torch.ones_like({var}))",
+        "title": "The gradient given for `{output}` has shape {grad_shape}, `{output}` has shape {out_shape}",
+        "explanation": "`{gradient}` is passed as the gradient of `{output}` ({where}: `{line}`). It must have "
+                       "exactly the shape of `{output}` ({out_shape}), but it has shape {grad_shape}.",
+        "fix": "# pass a gradient shaped like {output}:\n{line}\n"
+               "# e.g. gradient=torch.ones_like({output}), or reduce first: {output}.sum().backward()",
         "warnings": [],
-        "causes": {},
+        "causes": {
+            "gradient_argument": {},
+            "unknown": {
+                "title": "The gradient passed to backward() has the wrong shape",
+                "explanation": "A `gradient=` / `grad_outputs=` argument at {where} (`{line}`) has shape "
+                               "{grad_shape}; the output has shape {out_shape}.",
+                "fix": "out.backward(gradient=torch.ones_like(out))",
+            },
+        },
     },
     "nan-in-backward": {
-        "title": "A backward function returned nan",
-        "explanation": "Anomaly mode found nan values in a gradient ({where}: `{line}`).",
-        "fix": "# guard the op: clamp inputs of log/sqrt/division away from 0",
-        "warnings": [],
-        "causes": {},
+        "title": "`{node}` produced nan in the backward pass (forward line: {forward_where})",
+        "explanation": "Anomaly mode stopped the backward pass at `{node}`, whose gradient contains nan. Its "
+                       "forward operation is at {forward_where}: `{forward_line}`.",
+        "fix": "# guard the operation: keep the inputs of log/sqrt/division away from 0\n{forward_line}",
+        "warnings": ["warn_anomaly_cost"],
+        "causes": {
+            "sqrt_at_zero": {
+                "title": "`sqrt` got 0 at {forward_where}: its gradient is infinite and became nan",
+                "explanation": "The gradient of `sqrt(x)` is `1 / (2 * sqrt(x))`, infinite at x = 0. At "
+                               "{forward_where} (`{forward_line}`) the argument `{argument}` is 0 somewhere (a zero "
+                               "distance, a zero norm...); the infinite gradient is then multiplied by 0 and anomaly "
+                               "mode reports nan in `{node}`.",
+                "fix": "# keep the argument of sqrt strictly positive:\n"
+                       "torch.sqrt({argument} + 1e-12)  # or ({argument}).clamp_min(1e-12)\n"
+                       "# for a distance, torch.linalg.vector_norm has a safe gradient at 0",
+            },
+            "log_of_nonpositive": {
+                "title": "`log` got a value <= 0 at {forward_where}: its gradient is infinite or nan",
+                "explanation": "The gradient of `log(x)` is `1 / x`: infinite at x = 0, and `log` of a negative "
+                               "number is nan. At {forward_where} (`{forward_line}`) the argument `{argument}` is "
+                               "0 or negative somewhere, so `{node}` returned nan.",
+                "fix": "torch.log(({argument}).clamp_min(1e-12))\n"
+                       "# for p * log(p) (entropy), torch.special.xlogy(p, p) is 0 at p = 0 with a finite gradient",
+            },
+            "division_by_zero": {
+                "title": "Division by zero at {forward_where}: `{argument}` is 0",
+                "explanation": "At {forward_where} (`{forward_line}`) the divisor `{argument}` is 0 somewhere. "
+                               "The gradient of `x / y` has `1 / y` and `x / y**2` terms, infinite or nan at "
+                               "y = 0, so `{node}` returned nan.",
+                "fix": "# keep the divisor away from 0:\n"
+                       "({argument}).clamp_min(1e-12)  # or add an epsilon: x / ({argument} + 1e-12)",
+            },
+            "nan_input": {
+                "title": "`{var}` already contains nan before the backward pass",
+                "explanation": "`{var}` holds nan values when it enters {forward_where} (`{forward_line}`). Any "
+                               "gradient computed from a nan is nan, so `{node}` returned nan. The problem is in "
+                               "the data (or in an earlier step that produced the nan), not in this operation.",
+                "fix": "assert not torch.isnan({var}).any(), \"nan in {var}\"  # find where it comes from\n"
+                       "{var} = torch.nan_to_num({var})  # or clean it where the data is loaded",
+            },
+            "unknown": {},
+        },
     },
     "no-grad-input": {
-        "title": "torch.autograd.grad was asked for the gradient of a tensor that does not require grad",
-        "explanation": "`{var}` does not require grad ({where}: `{line}`).",
-        "fix": "{var}.requires_grad_()  # before computing the outputs from it",
+        "title": "`{var}` does not require grad: torch.autograd.grad cannot differentiate with respect to it",
+        "explanation": "`{var}` (input {index} of `torch.autograd.grad`) was made at {where} (`{line}`) without "
+                       "`requires_grad=True`, so autograd recorded nothing about it when `{output}` was "
+                       "computed from it.",
+        "fix": "{var}.requires_grad_()  # right after it is made, before computing {output} from it\n"
+               "# (or create it with requires_grad=True)",
         "warnings": [],
-        "causes": {},
+        "causes": {
+            "input_without_grad": {},
+            "unknown": {
+                "title": "torch.autograd.grad was asked for the gradient of a tensor that does not require grad",
+                "explanation": "One of the `inputs` of `torch.autograd.grad` at {where} (`{line}`) does not "
+                               "require grad.",
+                "fix": "x.requires_grad_()  # before computing the outputs from it",
+            },
+        },
     },
 }

@@ -15,7 +15,7 @@ from .. import live
 from ..context import Analysis
 from ..diagnosis import Finding
 from .common import finding, location
-from .writes import InplaceWrite, definition_stmt, inplace_writes, live_of, tensor_base, text
+from .writes import InplaceWrite, definition_stmt, inplace_writes, live_of, rewrite, tensor_base, text
 
 KIND = "leaf-inplace"
 
@@ -29,7 +29,7 @@ def diagnose(analysis: Analysis) -> Finding:
     write, value = _pick(analysis, writes, stmt.scope)
     name = write.name
     made = definition_stmt(analysis, name, stmt)
-    params = dict(write=write.op, written=text(write.target),
+    params = dict(write=write.op, written=text(write.target), rewrite=rewrite(stmt, write),
                   made_line=made.line if made else None, made_where=location(made) if made else None)
     if live.is_tensor(value) and not live.is_leaf(value):
         base = tensor_base(value)

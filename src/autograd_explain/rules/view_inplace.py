@@ -21,7 +21,7 @@ from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name
 from .common import finding, location
-from .writes import definition_stmt, inplace_writes, live_of, names_in, tensor_base, text
+from .writes import definition_stmt, inplace_writes, live_of, names_in, rewrite, tensor_base, text
 
 KIND = "view-inplace"
 _OUTPUT_OF = re.compile(r"Output (?P<index>\d+) of (?P<node>\w+) is a view")
@@ -47,10 +47,11 @@ def diagnose(analysis: Analysis) -> Finding:
     made = definition_stmt(analysis, name, stmt)
     cause = _cause(message)
     base = _base_name(analysis, made, name, stmt)
-    params = dict(node=node or "?", write=write.op, written=text(write.target),
+    params = dict(node=node or "?", write=write.op, written=text(write.target), rewrite=rewrite(stmt, write),
                   made_line=made.line if made else None, made_where=location(made) if made else None,
                   base=base or "its base", op=_view_op(made, node))
-    return finding(analysis, KIND, cause, [name, base], stmt, **params)
+    base_variable = base if base and (dotted_name(ast.parse(base, mode="eval").body) or "") == base else None
+    return finding(analysis, KIND, cause, [name, base_variable], stmt, **params)
 
 
 def _cause(message: str) -> str:
@@ -80,6 +81,17 @@ def _base_name(analysis: Analysis, made: Stmt | None, name: str, stmt: Stmt) -> 
         for candidate in names:
             if live_of(analysis, candidate, made.scope) is base:
                 return candidate
+    # the expression the view was taken from: the receiver of split/chunk/..., or what is subscripted
+    for child in ast.walk(value):
+        if isinstance(child, ast.Call):
+            called = (dotted_name(child.func) or "").rsplit(".", 1)[-1]
+            if called in _MULTI_VIEW_OPS or (isinstance(child.func, ast.Attribute) and child.func.attr == "apply"):
+                if isinstance(child.func, ast.Attribute) and not (dotted_name(child.func.value) or "") \
+                        in ("torch", "Tensor", "torch.Tensor") and child.func.attr != "apply":
+                    return text(child.func.value)
+                return text(child.args[0]) if child.args else None
+        if isinstance(child, ast.Subscript):
+            return text(child.value)
     return names[0] if names else None
 
 

@@ -230,3 +230,17 @@ def elements(analysis: Analysis, node: ast.expr | None, stmt: Stmt, depth: int =
         if definition is not None and isinstance(definition.value, (ast.List, ast.Tuple)):
             return elements(analysis, definition.value, definition.stmt, depth + 1)
     return [node]
+
+
+_FORM_CAUSE = {"augmented": "augmented_assignment", "setitem": "setitem", "method": "inplace_method",
+               "inplace_argument": "inplace_module", "out": "out_argument"}
+
+
+def rewrite(stmt: Stmt, write: InplaceWrite) -> str:
+    """The statement written out of place (``v *= s`` -> ``v = v * s``)."""
+    from ..wording import out_of_place
+
+    try:
+        return out_of_place(stmt.line, write.name, _FORM_CAUSE.get(write.form, "unknown"))
+    except Exception:
+        return stmt.line
