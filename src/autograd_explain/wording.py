@@ -25,6 +25,7 @@ def build_diagnosis(finding: Finding, language: str | None = None, raised_at: st
     specific: Mapping[str, str] = entry.get("causes", {}).get(finding.cause, {})
     params = dict(finding.params)
     params.update(_snippets(finding, params))
+    params.setdefault("fixed", params.get("line") or "")
     if params.get("saved_by"):
         params["saved_clause"] = fill(common["saved_clause"], params)
     else:

@@ -26,7 +26,7 @@ CATALOGUE = {
         "title": "`{target}` has no graph: gradient tracking was lost at `{var}`",
         "explanation": "`backward()` needs a tensor that carries an autograd graph back to your parameters. "
                        "`{target}` carries none: the graph was cut at `{var}` ({where}).",
-        "fix": "# keep {var} connected to the graph\n{line}",
+        "fix": "# keep {var} connected to the graph\n{fixed}",
         "warnings": ["warn_requires_grad"],
         "causes": {
             "no_grad": {
@@ -48,34 +48,34 @@ CATALOGUE = {
             "detach": {
                 "explanation": "`{var}` was made with `{op}` ({where}: `{line}`), which returns a tensor cut from "
                                "the graph of `{upstream}`. Nothing after it can send gradients back.",
-                "fix": "# drop .detach() on the training path (detach only for logging/metrics)\n{line}",
+                "fix": "# drop .detach() on the training path (detach only for logging/metrics)\n{fixed}",
             },
             "data_attribute": {
                 "explanation": "`{var}` reads `.data` ({where}: `{line}`): `.data` is the raw tensor without its "
                                "graph, so `{upstream}`'s history is dropped.",
-                "fix": "# use the tensor itself, not .data\n{line}",
+                "fix": "# use the tensor itself, not .data\n{fixed}",
             },
             "item": {
                 "explanation": "`{var}` went through a Python number ({op}, {where}: `{line}`). A Python number "
                                "has no graph; turning it back into a tensor makes a new leaf with no history.",
-                "fix": "# keep the value as a tensor: no .item()/float() on the training path\n{line}",
+                "fix": "# keep the value as a tensor: no .item()/float() on the training path\n{fixed}",
             },
             "numpy_roundtrip": {
                 "explanation": "`{var}` went through NumPy ({op}, {where}: `{line}`). NumPy arrays have no graph; "
                                "the tensor made back from them is a new leaf with no history.",
-                "fix": "# compute it with torch operations instead of NumPy\n{line}",
+                "fix": "# compute it with torch operations instead of NumPy\n{fixed}",
             },
             "tensor_rewrap": {
                 "explanation": "`{var}` was built with `{op}` ({where}: `{line}`), which copies the values of "
                                "`{upstream}` into a new tensor without its graph.",
-                "fix": "# use the tensor directly (or torch.stack / torch.cat for several tensors)\n{line}",
+                "fix": "# use the tensor directly (or torch.stack / torch.cat for several tensors)\n{fixed}",
             },
             "non_differentiable_op": {
                 "explanation": "`{var}` comes from `{op}` ({where}: `{line}`), an operation with no gradient "
                                "(it returns indices, booleans or integers). `{upstream}` still required grad, "
                                "`{var}` does not.",
                 "fix": "# feed the loss the differentiable values (e.g. logits), not {op}\n"
-                       "# use {op} only for metrics such as accuracy\n{line}",
+                       "# use {op} only for metrics such as accuracy\n{fixed}",
             },
             "frozen_parameters": {
                 "explanation": "Every parameter of `{var}` has `requires_grad=False` ({trainable} of {total} "
@@ -88,8 +88,7 @@ CATALOGUE = {
                 "explanation": "`{target}` was computed only from tensors that do not require grad (`{leaves}`, "
                                "made at {where}). Autograd records a graph only from tensors with "
                                "`requires_grad=True` (or module parameters).",
-                "fix": "# make the tensor you want gradients for a leaf that requires grad\n"
-                       "{var} = {var}.requires_grad_()  # or create it with requires_grad=True",
+                "fix": "# make the tensor you want gradients for a leaf that requires grad\n{fixed}",
             },
             "unknown": {
                 "title": "`{target}` has no graph to differentiate",
@@ -105,7 +104,7 @@ CATALOGUE = {
         "title": "`{var}` is a Python {type}, not a tensor: it has no backward()",
         "explanation": "`{var}` became a plain Python value at {where} (`{line}`, via `{op}`). A Python number "
                        "has no graph, so there is nothing to call `backward()` on.",
-        "fix": "# keep the tensor for backward(); take .item() only for printing\nloss.backward()\nprint(loss.item())",
+        "fix": "# keep the tensor for backward(); take .item() only for printing\n{fixed}\n{var}.backward()\nprint({var}.item())",
         "warnings": ["warn_detach_item"],
         "causes": {
             "item": {"explanation": "`{var}` was made with `.item()` ({where}: `{line}`), which returns a Python "

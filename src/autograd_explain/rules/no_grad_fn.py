@@ -14,7 +14,8 @@ from ..context import Analysis
 from ..diagnosis import Finding
 from ..provenance import Value
 from ..source import Stmt
-from .common import finding
+from .. import fixes
+from .common import finding, names_read
 
 KIND = "no-grad-fn"
 
@@ -36,7 +37,8 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
         if cut.cause == "frozen_parameters":
             return _frozen(analysis, kind, cut.op, cut.stmt)
         return finding(analysis, kind, cut.cause, [variable], cut.stmt, [cut.upstream],
-                       op=cut.op, upstream=cut.upstream or "its input")
+                       op=cut.op, upstream=cut.upstream or "its input",
+                       fixed=_fixed_code(analysis, cut.cause, variable, cut.stmt, cut.upstream))
     if value.frozen:
         return _frozen(analysis, kind, value.frozen[0], analysis.raising_stmt)
     leaves = _float_leaves(analysis, value.leaves)
@@ -44,7 +46,8 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
         definition = analysis.timeline.definitions(leaves[0], None)
         stmt = definition[-1].stmt if definition else None
         return finding(analysis, kind, "inputs_without_grad", leaves, stmt, leaves[1:],
-                       leaves=", ".join(leaves))
+                       leaves=", ".join(leaves),
+                       fixed=fixes.add_requires_grad(stmt.line, leaves[0]) if stmt else f"{leaves[0]}.requires_grad_()")
     target_value = analysis.target_value
     if live.is_tensor(target_value) and live.is_leaf(target_value):
         name = analysis.target_text
@@ -52,6 +55,29 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
         stmt = definition[-1].stmt if definition else None
         return finding(analysis, kind, "inputs_without_grad", [name], stmt, leaves=name)
     return finding(analysis, kind, "unknown", [analysis.target_text], None)
+
+
+def _fixed_code(analysis: Analysis, cause: str, variable: str | None, stmt: Stmt,
+                upstream: str | None) -> str:
+    """The blamed statement rewritten to keep the graph (plus its consumer when that is where to change)."""
+    line = stmt.line
+    if cause in ("detach", "data_attribute", "item", "numpy_roundtrip", "tensor_rewrap"):
+        return fixes.remove_cut(line, cause)
+    if cause == "non_differentiable_op" and variable and upstream:
+        consumer = _consumer(analysis, variable, stmt)
+        if consumer is not None:
+            return f"{line}  # for metrics only\n{fixes.replace_name(consumer.line, variable, upstream)}"
+    return line
+
+
+def _consumer(analysis: Analysis, variable: str, stmt: Stmt) -> Stmt | None:
+    """The first later statement (up to the raising one) that reads ``variable``."""
+    end = analysis.raising_stmt.index if analysis.raising_stmt else len(analysis.timeline.stmts) - 1
+    for later in analysis.timeline.stmts[stmt.index + 1: end + 1]:
+        if later.scope == stmt.scope and variable in names_read(later.node) \
+                and not isinstance(later.node, (ast.For, ast.While, ast.With, ast.If)):
+            return later
+    return None
 
 
 def _float_leaves(analysis: Analysis, leaves: tuple[str, ...]) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..context import Analysis
 from ..diagnosis import Finding
+from .. import fixes
 from .common import finding
 
 KIND = "python-number"
@@ -28,5 +29,7 @@ def diagnose(analysis: Analysis) -> Finding:
     if cause is None:
         cause = "numpy" if conversion.cause.startswith(("np.", "numpy.")) else "python_math"
     variable = conversion.variable or analysis.target_text
+    kept = fixes.remove_cut(conversion.stmt.line, "item") if cause in ("item", "tolist") else conversion.stmt.line
     return finding(analysis, KIND, cause, [variable], conversion.stmt, [conversion.upstream],
-                   op=conversion.op, upstream=conversion.upstream or "the tensor", type=type_name)
+                   op=conversion.op, upstream=conversion.upstream or "the tensor", type=type_name,
+                   fixed=kept)
