@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from . import ops
 from .labels import label_view
 from .layout import Layout, layout
+from .safety import paused_gc
 from .view import View, build_view
 from .walk import GraphData, Saved
 
@@ -151,7 +152,8 @@ class GradGraph:
             return run_dot(self.to_dot(), "svg").decode("utf-8")
         from .svg import render_svg
 
-        return render_svg(self.view, self.layout, self.summary())
+        with paused_gc():
+            return render_svg(self.view, self.layout, self.summary())
 
     def to_dot(self) -> str:
         from .dot import render_dot
@@ -267,12 +269,13 @@ def build(tensor: Any, namespace: Mapping[str, Any] | None, options: Options) ->
         chosen["view"] = view
         return drawn
 
-    try:
-        data = walk(tensor, index, max_nodes=options.max_nodes, depth=options.depth,
-                    saved=options.saved, output_name=options.name, select=select)
-    finally:
-        index.keep.clear()
-    return GradGraph(data, options, chosen["view"])
+    with paused_gc():
+        try:
+            data = walk(tensor, index, max_nodes=options.max_nodes, depth=options.depth,
+                        saved=options.saved, output_name=options.name, select=select)
+        finally:
+            index.keep.clear()
+        return GradGraph(data, options, chosen["view"])
 
 
 def with_options(options: Options, **changes: Any) -> Options:

@@ -9,6 +9,10 @@ default ``max_nodes`` keeps us well below the limit anyway.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
+from typing import Iterator
+
 #: Nodes that the default 8 MB stack frees safely, with a margin (30k was fine).
 SAFE_WITHOUT_RAISE = 20_000
 #: Stack bytes reserved per visited node (8 MB overflowed near 60k: ~140 B/node).
@@ -37,3 +41,20 @@ def ensure_stack_for(nodes: int) -> bool:
     except (ValueError, OSError):
         return False
     return target >= need
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic GC while we allocate many small, acyclic objects.
+
+    A full collection traverses every object in the process (torch creates
+    many), so one landing in the middle of a walk can double its duration.
+    The previous state is restored, and the pause lasts one call.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

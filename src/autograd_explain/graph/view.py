@@ -18,7 +18,7 @@ Nothing flagged (in-place culprit, freed, highlighted...) is ever hidden.
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from . import ops
@@ -64,12 +64,17 @@ class View:
 
 @dataclass
 class _Reduced:
-    """The graph after eliding shape ops and inlining parameters (model ids)."""
+    """The graph after eliding shape ops and inlining parameters (model ids).
+
+    ``ins[u]`` lists the distinct kept inputs of kept node ``u``; ``heads``
+    gives, for an edge that passed through elided shape ops, the first of them.
+    """
 
     keep: list[int]
     rep: list[int]
     inlined: dict[int, list[int]]
-    edges: dict[tuple[int, int], list[int]]  # (input, consumer) -> elided chain heads
+    ins: list[list[int]]
+    heads: dict[tuple[int, int], int]
     hidden: dict[str, int]
 
 
@@ -82,13 +87,13 @@ def build_view(data: GraphData, *, collapse: bool = True, highlight: frozenset[s
     """
     _flag_highlights(data, highlight)
     reduced = _reduce(data, collapse)
-    ranks = _ranks(data.root, reduced)
-    groups: dict[int, int] = {}  # model id -> group index (repeat or more box)
+    by_rank = _by_rank(_ranks(data.root, reduced))
+    groups = [-1] * len(data.ops)  # model id -> box index (repeat or more), -1 if drawn alone
     boxes: list[tuple[str, list[int]]] = []
     repeats: dict[int, int] = {}  # box -> how many periods it hides
     if collapse:
-        _collapse_repeats(data, reduced, ranks, groups, boxes, repeats)
-    _cut_to_budget(reduced, ranks, groups, boxes, max_draw)
+        _collapse_repeats(data, reduced, by_rank, groups, boxes, repeats)
+    _cut_to_budget(by_rank, groups, boxes, max_draw)
     return _assemble(data, reduced, groups, boxes, repeats)
 
 
@@ -100,55 +105,50 @@ def _flag_highlights(data: GraphData, highlight: frozenset[str]) -> None:
             data.flag(i, "highlight")
 
 
-def _is_flagged(data: GraphData, i: int) -> bool:
-    return i in data.flags
-
-
 def _reduce(data: GraphData, collapse: bool) -> _Reduced:
     n = len(data.ops)
     rep = list(range(n))
     hidden = {"shape ops": 0, "inlined parameters": 0}
     if collapse:
         elide = [False] * n
-        for i in range(n):
-            if (data.ops[i] in ops.SHAPE_OPS and len(data.inputs[i]) == 1 and i != data.root
-                    and i not in data.flags and i not in data.names):
+        shape_ops, flags, names, inputs = ops.SHAPE_OPS, data.flags, data.names, data.inputs
+        for i, op in enumerate(data.ops):
+            if (op in shape_ops and len(inputs[i]) == 1 and i != data.root
+                    and i not in flags and i not in names):
                 elide[i] = True
                 hidden["shape ops"] += 1
         for i in range(n):
             if elide[i] and rep[i] == i:
                 _resolve(i, data.inputs, elide, rep)
-    edges: dict[tuple[int, int], list[int]] = {}
-    consumers: dict[int, set[int]] = defaultdict(set)
+    ins: list[list[int]] = [[] for _ in range(n)]
+    heads: dict[tuple[int, int], int] = {}
+    users: dict[int, set[int]] = {}  # leaf -> its kept consumers
     kinds = data.kinds
-    no_heads: list[int] = []  # shared, never appended to: most edges elide nothing
     for u in range(n):
         if rep[u] != u:
             continue
+        mine = ins[u]
         for c in data.inputs[u]:
             target = rep[c]
-            key = (target, u)
-            if target != c:
-                heads = edges.get(key)
-                if heads is None or heads is no_heads:
-                    edges[key] = [c]
-            elif key not in edges:
-                edges[key] = no_heads
+            if target not in mine:  # fan-in is small: a list scan beats a set
+                mine.append(target)
+            if target != c and (target, u) not in heads:
+                heads[(target, u)] = c
             if kinds[target] == "leaf":
-                consumers[target].add(u)
+                users.setdefault(target, set()).add(u)
     inlined: dict[int, list[int]] = {}
     if collapse:
-        for j, users in consumers.items():
-            if data.kinds[j] == "leaf" and len(users) == 1 and j not in data.flags and j != data.root:
-                (user,) = users
+        for j, consumers in users.items():
+            if len(consumers) == 1 and j not in data.flags and j != data.root:
+                (user,) = consumers
                 inlined.setdefault(user, []).append(j)
                 hidden["inlined parameters"] += 1
         for user, leaves in inlined.items():
             for j in leaves:
                 rep[j] = -1 - user  # marks "inside user"
-                edges.pop((j, user), None)
+                ins[user].remove(j)
     keep = [i for i in range(n) if rep[i] == i]
-    return _Reduced(keep, rep, inlined, edges, hidden)
+    return _Reduced(keep, rep, inlined, ins, heads, hidden)
 
 
 def _resolve(i: int, inputs: list[list[int]], elide: list[bool], rep: list[int]) -> None:
@@ -163,36 +163,32 @@ def _resolve(i: int, inputs: list[list[int]], elide: list[bool], rep: list[int])
         rep[p] = target
 
 
-def _ranks(root: int, reduced: _Reduced) -> dict[int, int]:
-    """Longest distance from the output (Kahn's algorithm; iterative)."""
-    inputs_of: dict[int, list[int]] = {}
-    pending: dict[int, int] = {}
-    for (src, dst) in reduced.edges:
-        group = inputs_of.get(dst)
-        if group is None:
-            inputs_of[dst] = [src]
-        else:
-            group.append(src)
-        pending[src] = pending.get(src, 0) + 1
-    rank = {root: 0}
+def _ranks(root: int, reduced: _Reduced) -> list[int]:
+    """Longest distance from the output (Kahn's algorithm; iterative); -1 if not kept."""
+    ins = reduced.ins
+    n = len(ins)
+    pending = [0] * n
+    for u in reduced.keep:
+        for src in ins[u]:
+            pending[src] += 1
+    rank = [-1] * n
+    rank[root] = 0
     queue = [root]
-    no_inputs: list[int] = []
     for u in queue:
         r = rank[u] + 1
-        for src in inputs_of.get(u, no_inputs):
-            if rank.get(src, -1) < r:
+        for src in ins[u]:
+            if rank[src] < r:
                 rank[src] = r
             left = pending[src] - 1
             pending[src] = left
-            if left == 0:
+            if not left:
                 queue.append(src)
     return rank
 
 
-def _collapse_repeats(data: GraphData, reduced: _Reduced, ranks: dict[int, int],
-                      groups: dict[int, int], boxes: list[tuple[str, list[int]]],
+def _collapse_repeats(data: GraphData, reduced: _Reduced, by_rank: list[list[int]],
+                      groups: list[int], boxes: list[tuple[str, list[int]]],
                       repeats: dict[int, int]) -> None:
-    by_rank = _by_rank(ranks)
     signatures = _signatures(data, reduced, by_rank)
     for start, stop, period in _repeated_runs(signatures):
         members = [i for r in range(start, stop) for i in by_rank[r]]
@@ -203,32 +199,35 @@ def _collapse_repeats(data: GraphData, reduced: _Reduced, ranks: dict[int, int],
             groups[i] = box
 
 
-def _by_rank(ranks: dict[int, int]) -> list[list[int]]:
-    depth = max(ranks.values(), default=0) + 1
-    by_rank: list[list[int]] = [[] for _ in range(depth)]
-    for i, r in ranks.items():
-        by_rank[r].append(i)
+def _by_rank(rank: list[int]) -> list[list[int]]:
+    by_rank: list[list[int]] = [[] for _ in range(max(rank, default=0) + 1)]
+    for i, r in enumerate(rank):
+        if r >= 0:
+            by_rank[r].append(i)
     return by_rank
 
 
 def _signatures(data: GraphData, reduced: _Reduced, by_rank: list[list[int]]) -> list[object]:
-    """One hashable per rank; ranks with a flagged node never match another rank."""
+    """One hashable per rank; ranks with a flagged or named node never match another rank."""
     sigs: list[object] = []
     flags, names, ops_, inlined, kinds = data.flags, data.names, data.ops, reduced.inlined, data.kinds
     for r, members in enumerate(by_rank):
-        # Flagged and named nodes (the user's own variables) must stay visible.
-        if any(i in flags or (i in names and kinds[i] != "input") for i in members):
-            sigs.append(("unique", r))
-        elif len(members) == 1:  # the common case in long loops: no tuple, no sort
+        if len(members) == 1:  # the common case in long loops: no tuple, no sort
             i = members[0]
-            sigs.append(ops_[i] + "+" * len(inlined[i]) if i in inlined else ops_[i])
+            if i in flags or (i in names and kinds[i] != "input"):
+                sigs.append(("unique", r))
+            else:
+                sigs.append(ops_[i] + "+" * len(inlined[i]) if i in inlined else ops_[i])
+        elif any(i in flags or (i in names and kinds[i] != "input") for i in members):
+            # Flagged and named nodes (the user's own variables) must stay visible.
+            sigs.append(("unique", r))
         else:
             sigs.append(tuple(sorted(ops_[i] + "+" * len(inlined.get(i, ())) for i in members)))
     return sigs
 
 
 def _repeated_runs(sigs: list[object], min_repeats: int = 3) -> list[tuple[int, int, int]]:
-    """Rank ranges ``[start, stop)`` to hide, one per periodic run found.
+    """Rank ranges ``[start, stop)`` to hide with their period, one per periodic run found.
 
     Candidate periods are the gaps between a probe rank and the next rank with
     the same signature; each candidate is checked in one linear pass.
@@ -278,23 +277,22 @@ def _runs_for_period(sigs: list[object], p: int, min_repeats: int) -> list[tuple
     return runs
 
 
-def _cut_to_budget(reduced: _Reduced, ranks: dict[int, int], groups: dict[int, int],
+def _cut_to_budget(by_rank: list[list[int]], groups: list[int],
                    boxes: list[tuple[str, list[int]]], max_draw: int) -> None:
     """Fold the deepest ranks into one "more" box when there are too many boxes."""
-    by_rank = _by_rank(ranks)
     drawn = 0
     seen_boxes: set[int] = set()
     for r, members in enumerate(by_rank):
         cost = 0
         for i in members:
-            g = groups.get(i)
-            if g is None:
+            g = groups[i]
+            if g < 0:
                 cost += 1
             elif g not in seen_boxes:
                 seen_boxes.add(g)
                 cost += 1
         if drawn + cost > max_draw and r > 0:
-            rest = [i for rr in range(r, len(by_rank)) for i in by_rank[rr] if i not in groups]
+            rest = [i for rr in range(r, len(by_rank)) for i in by_rank[rr] if groups[i] < 0]
             if rest:
                 box = len(boxes)
                 boxes.append(("more", rest))
@@ -304,15 +302,15 @@ def _cut_to_budget(reduced: _Reduced, ranks: dict[int, int], groups: dict[int, i
         drawn += cost
 
 
-def _assemble(data: GraphData, reduced: _Reduced, groups: dict[int, int],
+def _assemble(data: GraphData, reduced: _Reduced, groups: list[int],
               boxes: list[tuple[str, list[int]]], repeats: dict[int, int]) -> tuple[View, list[int]]:
     nodes: list[VNode] = []
-    where: dict[int, int] = {}
+    where = [-1] * len(data.ops)
     box_index: dict[int, int] = {}
     drawn: list[int] = []
     for i in reduced.keep:
-        g = groups.get(i)
-        if g is None:
+        g = groups[i]
+        if g < 0:
             where[i] = len(nodes)
             nodes.append(VNode(key=f"n{i}", kind=data.kinds[i], title="", model=i,
                                inlined=reduced.inlined.get(i, [])))
@@ -325,23 +323,30 @@ def _assemble(data: GraphData, reduced: _Reduced, groups: dict[int, int],
                                    members=len(members)))
             where[i] = box_index[g]
     edges: dict[tuple[int, int], VEdge] = {}
-    for (src, dst), heads in reduced.edges.items():
-        a, b = where.get(src), where.get(dst)
-        if a is None or b is None or a == b:
-            continue
-        edge = edges.get((a, b))
-        if edge is None:
-            edges[(a, b)] = VEdge(a, b, _chain_label(data, heads[0], reduced.rep) if heads else "")
-        else:
-            edge.count += 1
+    heads = reduced.heads
+    for dst in reduced.keep:
+        b = where[dst]
+        for src in reduced.ins[dst]:
+            a = where[src]
+            if a < 0 or b < 0 or a == b:
+                continue
+            edge = edges.get((a, b))
+            if edge is None:
+                head = heads.get((src, dst))
+                label = _chain_label(data, head, reduced.rep) if head is not None else ""
+                edges[(a, b)] = VEdge(a, b, label)
+            else:
+                edge.count += 1
     hidden = dict(reduced.hidden)
-    for kind, members in boxes:
-        hidden[kind] = hidden.get(kind, 0) + sum(
-            1 + len(reduced.inlined.get(i, ())) for i in members)
+    totals: dict[int, int] = {}
+    inlined = reduced.inlined
+    for g, (kind, members) in enumerate(boxes):
+        extra = sum(len(inlined[i]) for i in members if i in inlined) if inlined else 0
+        totals[g] = len(members) + extra
+        hidden[kind] = hidden.get(kind, 0) + totals[g]
     view = View(nodes, sorted(edges.values(), key=lambda e: (e.dst, e.src)), where[data.root], hidden)
-    view_members = {box_index[g]: boxes[g][1] for g in box_index}
-    view_repeats = {box_index[g]: repeats.get(g, 0) for g in box_index}
-    _describe_boxes(data, reduced, view, view_members, view_repeats)
+    for g, index in box_index.items():
+        _describe_box(data, reduced, view.nodes[index], boxes[g][1], totals[g], repeats.get(g, 0))
     return view, drawn
 
 
@@ -357,33 +362,34 @@ def _chain_label(data: GraphData, head: int, rep: list[int], limit: int = 2) -> 
     return "·".join(reversed(labels))
 
 
-def _describe_boxes(data: GraphData, reduced: _Reduced, view: View,
-                    members_of: dict[int, list[int]], repeats: dict[int, int]) -> None:
-    for index, members in members_of.items():
-        node = view.nodes[index]
-        total = sum(1 + len(reduced.inlined.get(i, ())) for i in members)
-        node.members = total
-        counts: dict[str, int] = defaultdict(int)
-        for i in members:
-            counts[ops.op_label(data.ops[i]) if data.ops[i] else "input"] += 1
-        common = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+def _describe_box(data: GraphData, reduced: _Reduced, node: VNode, members: list[int],
+                  total: int, repeats: int) -> None:
+    node.members = total
+    raw = Counter(data.ops[i] for i in members)
+    counts: Counter[str] = Counter()
+    for op, k in raw.items():
+        counts[ops.op_label(op) if op else "input"] += k
+    common = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+    if node.kind == "repeat":
         modules = _module_span(data, reduced, members)
-        if node.kind == "repeat":
-            node.title = f"{repeats.get(index, 0)}× repeated block"
-            node.lines = [modules] if modules else []
-            node.lines.append(", ".join(f"{k}×{v}" for k, v in common))
-            node.lines.append(f"{total:,} nodes hidden (--no-collapse)")
-        else:
-            node.title = f"… {total:,} more nodes"
-            node.lines = [", ".join(f"{k}×{v}" for k, v in common),
-                          "not drawn (--max-draw, --depth)"]
-        node.tooltip = "; ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+        node.title = f"{repeats}× repeated block"
+        node.lines = [modules] if modules else []
+        node.lines.append(", ".join(f"{k}×{v}" for k, v in common))
+        node.lines.append(f"{total:,} nodes hidden (--no-collapse)")
+    else:
+        node.title = f"… {total:,} more nodes"
+        node.lines = [", ".join(f"{k}×{v}" for k, v in common),
+                      "not drawn (--no-collapse draws all)"]
+    node.tooltip = "; ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
 
 
 def _module_span(data: GraphData, reduced: _Reduced, members: list[int]) -> str:
     names = set()
+    inlined = reduced.inlined
     for i in members:
-        for j in reduced.inlined.get(i, ()):
+        if i not in inlined:
+            continue
+        for j in inlined[i]:
             module = data.modules.get(j)
             if module:
                 names.add(module)

@@ -11,7 +11,6 @@ only inside :func:`walk`; the result holds names, shapes and numbers.
 
 from __future__ import annotations
 
-import gc
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -124,10 +123,6 @@ def walk(tensor: torch.Tensor, index: NameIndex, *, max_nodes: int, depth: int |
         select(data)
         return data
     ensure_stack_for(max_nodes)
-    # The walk allocates many small objects and no cycles: a cyclic GC pass in
-    # the middle would only cost time (it can double a walk's duration).
-    collecting = gc.isenabled()
-    gc.disable()
     nodes = _bfs(data, root, max_nodes, depth)
     try:
         _collect_facts(data, nodes, index, saved)
@@ -135,8 +130,6 @@ def walk(tensor: torch.Tensor, index: NameIndex, *, max_nodes: int, depth: int |
         _read_shapes(data, nodes, select(data))
     finally:
         nodes.clear()
-        if collecting:
-            gc.enable()
     return data
 
 
@@ -198,8 +191,10 @@ def _collect_facts(data: GraphData, nodes: list[Any], index: NameIndex, probe_sa
     kinds = data.kinds
     node_names = index.nodes
     pending: list[tuple[int, str, Any]] = []
+    constants = data.constants
+    types = _TYPES
     for i, node in enumerate(nodes):
-        info = _type_info(node)
+        info = types.get(type(node)) or _type_info(node)
         ops_.append(info.name)
         if info.is_leaf:
             kinds.append("leaf")
@@ -209,8 +204,10 @@ def _collect_facts(data: GraphData, nodes: list[Any], index: NameIndex, probe_sa
         name = node_names.get(id(node))
         if name is not None:
             data.names[i] = name
-        if info.slots or info.custom:
+        if info.custom or probe_saved or i in constants:
             _probe_saved(data, i, node, info, index, probe_saved, pending)
+        elif info.slots:
+            _check_saved(data, i, node, info.slots)
     for i, name, value in pending:
         _add_constant(data, i, name, value, index)
     if index.frozen:
@@ -239,6 +236,20 @@ def _tensor_facts(data: GraphData, i: int, tensor: torch.Tensor) -> None:
         data.dtypes[i] = live.dtype_name(live.dtype(tensor))
     except Exception:
         pass
+
+
+def _check_saved(data: GraphData, i: int, node: Any, slots: tuple[tuple[str, str], ...]) -> None:
+    """The fast path of :func:`_probe_saved`: unpack only to let torch check versions."""
+    for slot, raw_slot in slots:
+        try:
+            if getattr(node, raw_slot).unpack_hook is not None:
+                data.flag(i, "hooked", "saved tensors have user hooks; not unpacked")
+                continue
+            getattr(node, slot)
+        except RuntimeError as exc:
+            _record_unpack_error(data, i, slot[len("_saved_"):], str(exc))
+        except AttributeError:  # an optional saved tensor that is absent (None)
+            continue
 
 
 def _probe_saved(data: GraphData, i: int, node: Any, info: _TypeInfo, index: NameIndex,
