@@ -11,6 +11,7 @@ nothing here runs or evaluates code.
 from __future__ import annotations
 
 import ast
+import functools
 import linecache
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -155,9 +156,8 @@ class Timeline:
 
     # -- building -------------------------------------------------------------
     def _add_unit(self, unit: SourceUnit) -> None:
-        try:
-            tree = ast.parse(unit.text, filename=unit.filename)
-        except (SyntaxError, ValueError):
+        tree = _parse(unit.text, unit.filename)
+        if tree is None:
             return
         self.units.append(unit)
         lines = unit.text.splitlines()
@@ -246,6 +246,15 @@ class Timeline:
 
     def in_scope(self, scope: str | None) -> Iterator[Stmt]:
         return (stmt for stmt in self.stmts if stmt.scope == scope)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(text: str, filename: str) -> ast.Module | None:
+    """Parse a cell or file once per session (trees are only read, never changed)."""
+    try:
+        return ast.parse(text, filename=filename)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _off(mode: str | None) -> str | None:
