@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -189,6 +191,19 @@ def test_transformer_default_drawing_is_short() -> None:
     assert graph.height <= 2000
     assert any(b.kind == "repeat" for b in graph.view.nodes)
     assert "encoder.layers" in graph.to_text()
+    assert 'data-module="encoder.layers.5"' in graph.to_svg()
+    assert "subgraph cluster_0" in graph.to_dot()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' is not installed")
+def test_graphviz_accepts_our_dot() -> None:
+    layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32, batch_first=True)
+    encoder = nn.TransformerEncoder(layer, num_layers=3, enable_nested_tensor=False)
+    loss = encoder(torch.randn(2, 5, 16)).sum()
+    graph = gradgraph(loss, {"encoder": encoder}, name='odd "name" \\ <here>')
+    done = subprocess.run(["dot", "-Tsvg"], input=graph.to_dot().encode(), capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    ET.fromstring(graph.to_svg(engine="dot"))
 
 
 def test_max_nodes_and_depth_bound_the_walk() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .labels import PROBLEMS
+from .labels import PROBLEMS, module_groups
 from .view import View, VNode
 
 _FILL = {"leaf": "#e7f5e9", "input": "#f1f1f1", "output": "#e8f0ff", "repeat": "#fff8e6",
@@ -20,8 +20,18 @@ def render_dot(view: View, name: str = "gradgraph") -> str:
              '  graph [rankdir=TB, nodesep=0.25, ranksep=0.35];',
              '  node [shape=box, style="rounded,filled", fontname="monospace", fontsize=11];',
              '  edge [color="#8892a6", fontsize=9, fontname="monospace"];']
-    for node in view.nodes:
-        lines.append(f"  {node.key} [{_node_attrs(node)}];")
+    grouped: set[int] = set()
+    for k, (module, members) in enumerate(module_groups(view).items()):
+        lines.append(f"  subgraph cluster_{k} {{")
+        lines.append(f'    label={dot_string(module)}; style="rounded,dashed"; color="#b9a7e0";')
+        for index in members:
+            node = view.nodes[index]
+            lines.append(f"    {node.key} [{_node_attrs(node)}];")
+            grouped.add(index)
+        lines.append("  }")
+    for index, node in enumerate(view.nodes):
+        if index not in grouped:
+            lines.append(f"  {node.key} [{_node_attrs(node)}];")
     for edge in view.edges:
         attrs = []
         label = edge.label + (f" ×{edge.count}" if edge.count > 1 else "")

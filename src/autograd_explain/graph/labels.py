@@ -47,6 +47,16 @@ def label_view(data: GraphData, view: View, show_saved: bool = False) -> None:
         mark = "⚠" if PROBLEMS.intersection(node.flags) else "·"
         node.lines.extend(f"{mark} {note}" for note in data.notes.get(i, ())[:2])
         node.tooltip = _tooltip(data, node, i)
+    _shorten_inside_groups(view)
+
+
+def _shorten_inside_groups(view: View) -> None:
+    """Inside a drawn module group, ``enc.layers.5.linear1: weight`` reads ``linear1: weight``."""
+    for group, members in module_groups(view).items():
+        prefix = group + "."
+        for k in members:
+            node = view.nodes[k]
+            node.lines = [line[len(prefix):] if line.startswith(prefix) else line for line in node.lines]
 
 
 def _label_op(data: GraphData, node: VNode, i: int) -> None:
@@ -108,3 +118,24 @@ def _tooltip(data: GraphData, node: VNode, i: int) -> str:
         parts.append(f"{constants} input(s) without grad")
     parts.extend(data.notes.get(i, ()))
     return "\n".join(parts)
+
+
+def block_of(module: str) -> str:
+    """The repeated block a module belongs to: ``enc.layers.5.linear1`` -> ``enc.layers.5``.
+
+    Modules without an index (``model.fc1``) are their own block.
+    """
+    parts = module.split(".")
+    for k, part in enumerate(parts):
+        if part.isdigit():
+            return ".".join(parts[: k + 1])
+    return module
+
+
+def module_groups(view: View, minimum: int = 2) -> dict[str, list[int]]:
+    """Boxes grouped by the ``nn.Module`` block whose parameters they use (where known)."""
+    groups: dict[str, list[int]] = {}
+    for k, node in enumerate(view.nodes):
+        if node.module and node.kind != "repeat":
+            groups.setdefault(block_of(node.module), []).append(k)
+    return {name: members for name, members in sorted(groups.items()) if len(members) >= minimum}

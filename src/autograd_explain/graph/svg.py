@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from .labels import FLAG_WORDS, PROBLEMS
+from .labels import FLAG_WORDS, PROBLEMS, module_groups
 from .layout import LINE_H, PAD_Y, TITLE_H, Layout
 from .view import View, VNode
 
@@ -18,6 +18,8 @@ _STYLE = """
 .problem rect{fill:#ffecec;stroke:#d1242f;stroke-width:2.5}.problem .d{fill:#a40e26}
 .highlight rect{stroke:#e36209;stroke-width:3}
 .e path{fill:none;stroke:#8892a6;stroke-width:1.2;marker-end:url(#ae-arrow)}
+.m rect{fill:#f7f3ff;fill-opacity:.55;stroke:#b9a7e0;stroke-dasharray:5 3}
+.m text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:10px;fill:#6a55a3}
 .e text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:10px;fill:#6b7385}
 """
 
@@ -34,12 +36,25 @@ def render_svg(view: View, layout: Layout, title: str = "autograd graph") -> str
         "</marker></defs>",
         f"<style>{_STYLE}</style>",
     ]
+    for name, members in module_groups(view).items():
+        parts.append(_group(name, [layout.boxes[k] for k in members]))
     for route in layout.routes:
         parts.append(_edge(route.points, route.label, view.nodes[route.src].key, view.nodes[route.dst].key))
     for node, box in zip(view.nodes, layout.boxes):
         parts.append(_node(node, box.x, box.y, box.w, box.h))
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _group(name: str, boxes: list) -> str:  # type: ignore[type-arg]
+    """A labelled background behind the boxes of one ``nn.Module`` block."""
+    left = min(b.x - b.w / 2 for b in boxes) - 8
+    right = max(b.x + b.w / 2 for b in boxes) + 8
+    top = min(b.y for b in boxes) - 16
+    bottom = max(b.y + b.h for b in boxes) + 6
+    return (f'<g class="m" data-module={quoteattr(name)}><rect x="{left:.1f}" y="{top:.1f}" '
+            f'width="{right - left:.1f}" height="{bottom - top:.1f}" rx="8"/>'
+            f'<text x="{left + 6:.1f}" y="{top + 11:.1f}">{escape(name)}</text></g>')
 
 
 def _edge(points: list[tuple[float, float]], label: str, src: str, dst: str) -> str:
