@@ -1,0 +1,227 @@
+"""Trace mode records in-place writes with the user's line, and changes nothing else."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import weakref
+from typing import Iterator
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from autograd_explain import trace
+
+BACKENDS = ["kernels", "mode"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    trace.disable()
+    trace.clear()
+    yield request.param
+    trace.disable()
+    trace.clear()
+
+
+def _line_of(marker: str) -> int:
+    """Line number in this file of the line ending with ``# <marker>``."""
+    lines, start = inspect.getsourcelines(inspect.getmodule(_line_of))  # type: ignore[arg-type]
+    for offset, text in enumerate(lines):
+        if text.rstrip().endswith(f"# {marker}"):
+            return start + offset if start else offset + 1
+    raise AssertionError(marker)
+
+
+def _only_write(op: str) -> trace.InplaceWrite:
+    writes = [w for w in trace.all_writes() if w.op == op]
+    assert len(writes) == 1, trace.all_writes()
+    return writes[0]
+
+
+def test_augmented_assignment(backend: str) -> None:
+    x = torch.randn(3, 4, requires_grad=True)
+    with trace.trace(backend=backend):
+        y = x.exp()
+        y += 1  # iadd
+    write = _only_write("aten.add_.Tensor")
+    assert (write.filename, write.lineno) == (__file__, _line_of("iadd"))
+    assert write.line == "y += 1  # iadd"
+    assert write.function == "test_augmented_assignment"
+    assert (write.version_before, write.version_after) == (0, 1) == (0, y._version)
+    assert write.shape == (3, 4) and write.dtype == "float32"
+    assert write.node == "ExpBackward0" and write.argument == "self"
+    assert write.inner_filename is None
+
+
+def test_inplace_method(backend: str) -> None:
+    y = torch.ones(5)
+    with trace.trace(backend=backend):
+        y.mul_(2)  # mul_
+    write = _only_write("aten.mul_.Tensor")
+    assert write.lineno == _line_of("mul_")
+    assert (write.version_before, write.version_after) == (0, 1)
+
+
+def test_setitem_records_view_and_base_shape(backend: str) -> None:
+    y = torch.zeros(3, 4)
+    with trace.trace(backend=backend):
+        y[0] = 1  # setitem
+    (write,) = [w for w in trace.all_writes() if w.lineno == _line_of("setitem")]
+    assert write.shape == (4,) and write.base_shape == (3, 4)
+    assert write.matches_shape((3, 4))
+    assert write.version_after == y._version == 1
+
+
+def test_out_argument(backend: str) -> None:
+    x, y = torch.randn(2, 2), torch.empty(2, 2)
+    with trace.trace(backend=backend):
+        torch.exp(x, out=y)  # out=
+    write = _only_write("aten.exp.out")
+    assert write.argument == "out" and write.lineno == _line_of("out=")
+    assert write.version_after == y._version
+
+
+class _Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.fc(x))  # module relu
+
+
+def test_inplace_module_blames_the_users_forward(backend: str) -> None:
+    net = _Net()
+    with trace.trace(backend=backend):
+        net(torch.randn(2, 4))
+    write = _only_write("aten.relu_.default")
+    assert (write.filename, write.lineno) == (__file__, _line_of("module relu"))
+    assert write.function == "forward"
+    assert write.inner_filename is not None and write.inner_filename.endswith("functional.py")
+    assert write.node == "AddmmBackward0"
+
+
+def test_functional_inplace_relu(backend: str) -> None:
+    x = torch.randn(3, requires_grad=True)
+    with trace.trace(backend=backend):
+        h = x * 2
+        F.relu(h, inplace=True)  # F.relu
+    write = _only_write("aten.relu_.default")
+    assert write.lineno == _line_of("F.relu")
+
+
+def test_nothing_recorded_when_disabled(backend: str) -> None:
+    y = torch.ones(3)
+    with trace.trace(backend=backend):
+        pass
+    y += 1
+    y.mul_(2)
+    y[0] = 0
+    assert trace.all_writes() == []
+    assert not trace.is_enabled()
+
+
+def test_enable_disable_and_nesting(backend: str) -> None:
+    trace.enable(backend=backend)
+    assert trace.is_enabled()
+    with trace.trace():
+        pass
+    assert trace.is_enabled()  # the inner block leaves the outer state alone
+    trace.disable()
+    trace.disable()
+    assert not trace.is_enabled()
+
+
+def test_keeps_no_tensor_alive(backend: str) -> None:
+    with trace.trace(backend=backend):
+        y = torch.randn(100, requires_grad=True).exp()
+        y.add_(1)
+        y[3] = 0
+    ref = weakref.ref(y)
+    del y
+    gc.collect()
+    assert ref() is None
+    assert len(trace.all_writes()) >= 2  # the records outlive the tensor
+
+
+def test_grad_mode_numerics_and_versions_unchanged(backend: str) -> None:
+    def run() -> tuple[torch.Tensor, torch.Tensor, int, bool]:
+        torch.manual_seed(0)
+        x = torch.randn(4, 3, requires_grad=True)
+        y = x.exp() * 2
+        y.mul_(0.5)
+        y[0] = 3
+        z = torch.empty(4, 3)
+        torch.sin(x.detach(), out=z)
+        (y * z).sum().backward()
+        assert x.grad is not None
+        return y.detach(), x.grad, y._version, torch.is_grad_enabled()
+
+    plain = run()
+    with torch.no_grad():
+        with trace.trace(backend=backend):
+            assert not torch.is_grad_enabled()
+    with trace.trace(backend=backend):
+        traced = run()
+    assert torch.equal(plain[0], traced[0]) and torch.equal(plain[1], traced[1])
+    assert plain[2:] == traced[2:]
+    assert torch.is_grad_enabled()
+
+
+def test_errors_pass_through_unchanged(backend: str) -> None:
+    leaf = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        with trace.trace(backend=backend):
+            leaf.add_(1)
+    assert not trace.is_enabled()
+
+
+def test_find_culprit_from_the_error_message(backend: str) -> None:
+    x = torch.randn(3, 4, requires_grad=True)
+    with trace.trace(backend=backend):
+        other = torch.randn(3, 4, requires_grad=True) * 1
+        y = x.exp()
+        y += 1  # culprit
+        other.add_(1)  # same shape, same version, newer, but not an Exp output
+        with pytest.raises(RuntimeError, match="expected version 0") as info:
+            y.sum().backward()
+    assert "output 0 of Exp" in str(info.value)
+    found = trace.find_culprit(0, shape=(3, 4), current_version=1, node="Exp")
+    assert found is not None and found.lineno == _line_of("culprit")
+    by_tensor = trace.find_culprit(0, tensor=y)
+    assert by_tensor is not None and by_tensor.lineno == _line_of("culprit")
+    assert trace.find_culprit(7, shape=(3, 4)) is None
+
+
+def test_writes_to_matches_views_not_lookalikes(backend: str) -> None:
+    with trace.trace(backend=backend):
+        y = torch.zeros(2, 3)
+        twin = torch.zeros(2, 3)
+        y[1].fill_(2)  # view write
+        twin.add_(1)
+    lines = [w.lineno for w in trace.writes_to(y)]
+    assert lines == [_line_of("view write")]
+    assert [w.op for w in trace.writes_to(twin)] == ["aten.add_.Tensor"]
+
+
+def test_history_is_bounded(backend: str) -> None:
+    y = torch.zeros(1)
+    with trace.trace(capacity=5, backend=backend):
+        for _ in range(20):
+            y.add_(1)
+    writes = trace.all_writes()
+    assert len(writes) == 5
+    assert [w.version_before for w in writes] == [19, 18, 17, 16, 15]  # newest first
+    trace.enable(capacity=trace.DEFAULT_CAPACITY)
+    trace.disable()
+
+
+def test_kernels_are_removed_on_disable() -> None:
+    trace.enable(backend="kernels")
+    trace.disable()
+    assert not torch._C._dispatch_tls_is_dispatch_key_included(torch._C.DispatchKey.PreDispatch)
+    assert not torch._C._dispatch_has_kernel_for_dispatch_key("aten::add_.Tensor", "PreDispatch")
