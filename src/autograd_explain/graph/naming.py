@@ -45,7 +45,7 @@ class NameIndex:
         self._priority[key] = rank
         self.tensors[key] = name
         self.keep.append(tensor)
-        fn = _grad_fn_or_none(tensor)
+        fn = None if parameter else _grad_fn_or_none(tensor)  # parameters are leaves
         if fn is not None:
             self.nodes[id(fn)] = name
             self.keep.append(fn)
