@@ -192,6 +192,24 @@ CASES = [
     Case("running_loss_tensor", ("import torch\nw = torch.randn(3, requires_grad=True)\ntotal = 0",
                                  "for i in range(3):\n    loss = (w * i).sum()\n    total += loss\n    total.backward()"),
          "backward-twice", "state_carried_across_iterations", "total", "total += loss"),
+    Case("function_called_twice", ("import torch\nw = torch.randn(3, requires_grad=True)\nloss = (w.exp()).sum()",
+                                    "def train():\n    loss.backward()", "train()", "train()"),
+         "backward-twice", "second_backward", "loss", "loss.backward()"),
+    Case("rerun_cell_carries_hidden_state", ("import torch\nimport torch.nn as nn\ncell = nn.RNNCell(3, 3)\nh = torch.zeros(1, 3)",
+                                             "x = torch.randn(1, 3)\nh = cell(x, h)\nloss = h.sum()\nloss.backward()",
+                                             "x = torch.randn(1, 3)\nh = cell(x, h)\nloss = h.sum()\nloss.backward()"),
+         "backward-twice", "state_carried_across_iterations", "h", "h = cell(x, h)"),
+    Case("hidden_state_attribute_in_forward", ("import torch\nimport torch.nn as nn\nclass Stateful(nn.Module):\n"
+                                               "    def __init__(self):\n        super().__init__()\n        self.rnn = nn.RNNCell(3, 3)\n"
+                                               "        self.hidden = torch.zeros(1, 3)\n    def forward(self, x):\n"
+                                               "        self.hidden = self.rnn(x, self.hidden)\n        return self.hidden.sum()\n"
+                                               "model = Stateful()",
+                                               "for step in range(3):\n    loss = model(torch.randn(1, 3))\n    loss.backward()"),
+         "backward-twice", "state_carried_across_iterations", "model.hidden", "self.hidden = self.rnn(x, self.hidden)"),
+    Case("lstm_tuple_state", ("import torch\nimport torch.nn as nn\nlstm = nn.LSTM(3, 4)\nh = torch.zeros(1, 1, 4)\n"
+                              "c = torch.zeros(1, 1, 4)\nxs = torch.randn(4, 1, 1, 3)",
+                              "for x in xs:\n    out, (h, c) = lstm(x, (h, c))\n    loss = out.sum()\n    loss.backward()"),
+         "backward-twice", "state_carried_across_iterations", "h", "out, (h, c) = lstm(x, (h, c))"),
     Case("gan_shared_fake", ("import torch\nimport torch.nn as nn\nG = nn.Linear(2, 4)\nD = nn.Sequential(nn.Linear(4, 1), nn.Sigmoid())\n"
                              "bce = nn.BCELoss()\nz = torch.randn(8, 2)\nreal = torch.randn(8, 4)",
                              "fake = G(z)\nloss_d = bce(D(real), torch.ones(8, 1)) + bce(D(fake), torch.zeros(8, 1))\n"

@@ -13,7 +13,7 @@ import ast
 from .. import live
 from ..context import Analysis, _backward_target
 from ..diagnosis import Finding
-from ..source import Stmt, dotted_name
+from ..source import Stmt, dotted_name, target_names
 from .common import dependency_closure, finding, names_read, rhs_of
 
 KIND = "backward-twice"
@@ -51,6 +51,10 @@ def diagnose(analysis: Analysis) -> Finding:
         return finding(analysis, KIND, "state_carried_across_iterations", [name], where,
                        [target_text], state=name)
     if stmt.loops and not _defined_in_loop(analysis, target_text, stmt):
+        return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
+    if _has_freed_graph(analysis.target_value):
+        # No earlier backward in the code we can see: this very statement ran before
+        # (a function called twice, a re-run cell) over the same graph.
         return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
     return finding(analysis, KIND, "unknown", [target_text], None)
 
@@ -100,23 +104,71 @@ def _defined_in_loop(analysis: Analysis, name: str | None, stmt: Stmt) -> bool:
 
 
 def _carried_state(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
-    """A variable re-bound from itself inside the loop, that the loss depends on, never detached."""
-    if not stmt.loops:
-        return None
-    loop = stmt.loops[-1]
-    body = [s for s in analysis.timeline.stmts if loop in s.loops and s.scope == stmt.scope]
+    """A variable re-bound from itself, that the loss depends on, never detached.
+
+    Looked for in the loop around the raising statement, in the raising cell
+    (re-run cell by cell, each run is one step), and in methods of the live
+    modules the loss came from (``self.hidden = self.rnn(x, self.hidden)``).
+    The last two need live proof: the variable's graph holds freed buffers.
+    """
     closure = dependency_closure(analysis, target, stmt)
+    if stmt.loops:
+        loop = stmt.loops[-1]
+        body = [s for s in analysis.timeline.stmts if loop in s.loops and s.scope == stmt.scope]
+        found = _first_carried(analysis, body, closure, stmt.scope, need_freed=False)
+        if found is not None:
+            return found
+    same_cell = [s for s in analysis.timeline.stmts
+                 if s.unit is stmt.unit and s.index < stmt.index and s.scope == stmt.scope]
+    found = _first_carried(analysis, same_cell, closure, stmt.scope, need_freed=True)
+    if found is not None:
+        return found
+    return _carried_in_module(analysis, closure, stmt)
+
+
+def _first_carried(analysis: Analysis, body: list[Stmt], closure: dict[str, Stmt], scope: str | None,
+                   need_freed: bool) -> tuple[str, Stmt] | None:
     for candidate in body:
         name = _self_referential(candidate)
         if name is None or (name not in closure and name != analysis.target_text):
             continue
         if _detached_in(body, name):
             continue
-        value = analysis.provenance.live_value(name, stmt.scope)
+        value = analysis.provenance.live_value(name, scope)
         if live.is_tensor(value) and live.grad_fn(value) is None:
+            continue
+        if need_freed and not _has_freed_graph(value):
             continue
         return name, candidate
     return None
+
+
+def _carried_in_module(analysis: Analysis, closure: dict[str, Stmt], stmt: Stmt) -> tuple[str, Stmt] | None:
+    """``self.h = f(self.h)`` in a method of a live module the loss came from."""
+    for name in sorted(closure):
+        module = analysis.provenance.live_value(name, stmt.scope)
+        if not live.is_module(module):
+            continue
+        prefix = getattr(type(module), "__qualname__", "") + "."
+        for candidate in analysis.timeline.stmts:
+            if not (candidate.scope or "").startswith(prefix):
+                continue
+            carried = _self_referential(candidate)
+            if not carried or not carried.startswith("self."):
+                continue
+            attribute = carried.split(".", 1)[1]
+            value = analysis.provenance.live_value(f"{name}.{attribute}", stmt.scope)
+            if live.is_tensor(value) and _has_freed_graph(value):
+                return f"{name}.{attribute}", candidate
+    return None
+
+
+def _has_freed_graph(value: object) -> bool:
+    from .. import autograd_graph
+
+    if not live.is_tensor(value):
+        return False
+    return autograd_graph.find_problem(live.grad_fn(value), "freed") is not None
 
 
 def _graph_made_before_loop(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
@@ -129,6 +181,8 @@ def _graph_made_before_loop(analysis: Analysis, stmt: Stmt, target: ast.expr) ->
     for name, bound_at in closure.items():
         if loop in bound_at.loops or bound_at.index > loop or name == analysis.target_text:
             continue
+        if any(loop in d.stmt.loops for d in analysis.timeline.definitions(name, stmt.scope)):
+            continue  # re-bound in the loop: carried state, not a graph made once
         value = analysis.provenance.live_value(name, stmt.scope)
         if live.is_tensor(value) and live.grad_fn(value) is not None:
             candidates.append((bound_at.index, name, bound_at))
@@ -144,7 +198,7 @@ def _self_referential(stmt: Stmt) -> str | None:
         return dotted_name(node.target)
     if isinstance(node, ast.Assign):
         for target in node.targets:
-            names = [dotted_name(t) for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
+            names = list(target_names(target))
             read = names_read(node.value)
             for name in names:
                 if name and name in read and not _is_detach_of(node.value, name):
