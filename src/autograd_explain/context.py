@@ -247,7 +247,7 @@ def _ancestors(node: ast.AST) -> Iterator[ast.AST]:
 
 def _backward_target(node: ast.AST) -> ast.expr | None:
     """For ``t.backward()``, ``torch.autograd.grad(t, ...)``: the ``t`` expression."""
-    if isinstance(node, ast.Attribute) and node.attr == "backward":
+    if isinstance(node, ast.Attribute) and node.attr == "backward" and not _is_autograd(node):
         return node.value
     if isinstance(node, ast.Call):
         if isinstance(node.func, ast.Attribute) and node.func.attr == "backward" and not _is_autograd(node.func):
