@@ -92,19 +92,19 @@ def test_errors_are_one_line(ip: InteractiveShell, line: str, message: str) -> N
 
 def test_no_expr_uses_last_diagnosis(ip: InteractiveShell, capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from autograd_explain import pipeline
+    import autograd_explain
 
     fake = SimpleNamespace(target="loss", variables=("x",), kind="inplace-modified")
-    monkeypatch.setattr(pipeline, "last", lambda: fake)
+    monkeypatch.setattr(autograd_explain, "last", lambda: fake)
     ip.run_line_magic("gradgraph", "-f dot")
     out = capsys.readouterr().out
     assert 'label="x' in out and 'penwidth=3' in out
 
 
 def test_no_expr_without_diagnosis(ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch) -> None:
-    from autograd_explain import pipeline
+    import autograd_explain
 
-    monkeypatch.setattr(pipeline, "last", lambda: None)
+    monkeypatch.setattr(autograd_explain, "last", lambda: None)
     with pytest.raises(UsageError, match="give a tensor"):
         ip.run_line_magic("gradgraph", "")
 

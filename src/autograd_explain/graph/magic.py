@@ -116,10 +116,10 @@ class GradGraphMagics(Magics):
 def _from_last_error() -> tuple[str, tuple[str, ...]]:
     """The target and culprits of the last explained error (``ae.last()``)."""
     try:
-        from .. import pipeline
+        import autograd_explain
 
-        diagnosis = pipeline.last()
-    except Exception:
+        diagnosis = autograd_explain.last()
+    except Exception:  # an older core without last(), or a failing one: no default tensor
         diagnosis = None
     target = getattr(diagnosis, "target", None) if diagnosis is not None else None
     if not target:
