@@ -44,10 +44,11 @@ def render_dot(view: View, name: str = "gradgraph") -> str:
 
 
 def _node_attrs(node: VNode) -> str:
-    attrs = [f"label={dot_string(chr(10).join([node.title, *node.lines]))}",
-             f"fillcolor={dot_string(_FILL.get(node.kind, '#f4f6fb'))}"]
-    if any(flag in PROBLEMS for flag in node.flags):
-        attrs += ['color="#d1242f"', "penwidth=2.5", 'fillcolor="#ffecec"']
+    problem = any(flag in PROBLEMS for flag in node.flags)
+    fill = "#ffecec" if problem else _FILL.get(node.kind, "#f4f6fb")
+    attrs = [f"label={dot_string(chr(10).join([node.title, *node.lines]))}", f"fillcolor={dot_string(fill)}"]
+    if problem:
+        attrs += ['color="#d1242f"', "penwidth=2.5"]
     elif "highlight" in node.flags:
         attrs += ['color="#e36209"', "penwidth=3"]
     if node.kind in ("repeat", "more", "input"):

@@ -139,7 +139,10 @@ def _reduce(data: GraphData, collapse: bool) -> _Reduced:
     inlined: dict[int, list[int]] = {}
     if collapse:
         for j, consumers in users.items():
-            if len(consumers) == 1 and j not in data.flags and j != data.root:
+            # Parameters and unnamed leaves go inside their op; the user's own
+            # named tensors (x = torch.randn(..., requires_grad=True)) keep a box.
+            named_variable = j in data.names and j not in data.modules
+            if len(consumers) == 1 and j not in data.flags and j != data.root and not named_variable:
                 (user,) = consumers
                 inlined.setdefault(user, []).append(j)
                 hidden["inlined parameters"] += 1
