@@ -120,15 +120,15 @@ def diagnose_shape(analysis: Analysis) -> Finding:
             gradient = grads[0]
     else:
         for node in ast.walk(stmt.node):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
-                output = node.func.value
-                gradient = argument(node, 0, "gradient")
-                break
             if isinstance(node, ast.Call) and (dotted_name(node.func) or "").endswith("autograd.backward"):
                 outputs = elements(analysis, argument(node, 0, "tensors"), stmt)
                 grads = elements(analysis, argument(node, 1, "grad_tensors"), stmt)
                 output = outputs[index] if index < len(outputs) else output
                 gradient = grads[index] if index < len(grads) else None
+                break
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+                output = node.func.value
+                gradient = argument(node, 0, "gradient")
                 break
     output_text = text(output) if output is not None else (analysis.target_text or "output")
     gradient_text = text(gradient) if gradient is not None else "gradient"

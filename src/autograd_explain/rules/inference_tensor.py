@@ -36,10 +36,10 @@ def diagnose(analysis: Analysis) -> Finding:
         for name in _module_inference_parameters(analysis, stmt):
             candidates.append((name, stmt))
     for name, used in candidates:
-        made, op = _made_in_inference(analysis, name, used)
+        made, op, origin = _made_in_inference(analysis, name, used)
         if made is not None:
-            return finding(analysis, KIND, "inference_mode_tensor", [name], made, action=action, op=op,
-                           used_line=used.line, used_where=location(used))
+            return finding(analysis, KIND, "inference_mode_tensor", [origin or name, name], made, action=action,
+                           op=op, used_line=used.line, used_where=location(used))
     if candidates:
         name, used = candidates[0]
         return finding(analysis, KIND, "inference_mode_tensor", [name], used, action=action,
@@ -57,40 +57,42 @@ def _action(message: str) -> str:
     return "other"
 
 
-def _made_in_inference(analysis: Analysis, name: str, used: Stmt, depth: int = 0) -> tuple[Stmt | None, str]:
-    """The statement that made ``name`` an inference tensor, following names back a few steps."""
+def _made_in_inference(analysis: Analysis, name: str, used: Stmt,
+                       depth: int = 0) -> tuple[Stmt | None, str, str | None]:
+    """The statement that made ``name`` an inference tensor (following names back a few steps),
+    the grad mode that did it, and the variable it bound."""
     if depth > 6:
-        return None, ""
+        return None, "", None
     definition = analysis.timeline.definition_before(name, used.scope, used.index)
     if definition is None and used.scope is not None:
         found = [d for d in analysis.timeline.definitions(name, None) if d.stmt.index < used.index]
         definition = found[-1] if found else None
     if definition is None:
-        return None, ""
+        return None, "", None
     stmt = definition.stmt
     if stmt.grad_mode == "inference_mode":
-        return stmt, "torch.inference_mode()"
+        return stmt, "torch.inference_mode()", name
     value = rhs_of(stmt) if definition.value is None else definition.value
     if value is None:
-        return None, ""
+        return None, "", None
     for call in (c for c in ast.walk(value) if isinstance(c, ast.Call)):
         called = dotted_name(call.func) or ""
         function = analysis.timeline.function(called)
-        if function is not None and function.inner_mode == "inference_mode":
-            return stmt, f"@torch.inference_mode() on {called}"
-        if function is not None:
-            decorated = any(grad_mode_of_call(d) == "inference_mode" for d in function.node.decorator_list)  # type: ignore[attr-defined]
-            if decorated:
-                return stmt, f"@torch.inference_mode() on {called}"
+        if function is None:
+            continue
+        decorated = function.inner_mode == "inference_mode" or any(
+            grad_mode_of_call(d) == "inference_mode" for d in function.node.decorator_list)  # type: ignore[attr-defined]
+        if decorated:
+            return stmt, f"@torch.inference_mode() on {called}", name
     for other in names_in(value):
         if other == name:
             continue
         live_other = live_of(analysis, other, stmt.scope)
         if live.is_tensor(live_other) and live.is_inference(live_other):
-            found, op = _made_in_inference(analysis, other, stmt, depth + 1)
+            found, op, origin = _made_in_inference(analysis, other, stmt, depth + 1)
             if found is not None:
-                return found, op
-    return None, ""
+                return found, op, origin
+    return None, "", None
 
 
 def _module_inference_parameters(analysis: Analysis, stmt: Stmt) -> list[str]:

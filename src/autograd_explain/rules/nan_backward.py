@@ -56,8 +56,7 @@ def diagnose(analysis: Analysis) -> Finding:
     params["forward_line"] = stmt.line
     params["forward_where"] = location(stmt)
     argument = _argument_of(stmt, cause_op) if cause_op else None
-    arg_names = [n for n in names_in(argument) if live.is_tensor(live_of(analysis, n, stmt.scope))] \
-        if argument is not None else []
+    arg_names = _operand_names(analysis, argument, stmt)
     nan_name = _nan_input(analysis, stmt, culprit)
     if cause_op == "pow" and argument is not None:
         cause_op = "sqrt"
@@ -82,10 +81,28 @@ def _nan_input_finding(analysis: Analysis, stmt: Stmt, name: str, params: dict[s
 
 # -- the graph -------------------------------------------------------------------
 def _find_node(analysis: Analysis, label: str) -> tuple[Any, list[Any]]:
-    target = analysis.target_value
-    if not live.is_tensor(target):
-        return None, []
-    root = live.grad_fn(target)
+    """The node named ``label`` behind the differentiated tensor, and the nodes that fed it gradient.
+
+    ``loss.sum().backward()`` differentiates an expression with no live value: the tensors the
+    expression (or the raising statement) reads are tried as roots instead.
+    """
+    roots = [analysis.target_value]
+    stmt = analysis.raising_stmt
+    for node in (analysis.target_node, stmt.node if stmt is not None else None):
+        for name in names_in(node):
+            roots.append(live_of(analysis, name, stmt.scope if stmt is not None else None))
+    seen: set[int] = set()
+    for root in roots:
+        if not live.is_tensor(root) or id(root) in seen:
+            continue
+        seen.add(id(root))
+        found = _find_below(live.grad_fn(root), label)
+        if found[0] is not None:
+            return found
+    return None, []
+
+
+def _find_below(root: Any, label: str) -> tuple[Any, list[Any]]:
     if root is None:
         return None, []
     parents: dict[int, list[Any]] = {}
@@ -140,9 +157,12 @@ def _stmt_spelling(analysis: Analysis, op: str | None) -> Stmt | None:
     if raising is not None and analysis.target_node is not None:
         closure = dependency_closure(analysis, analysis.target_node, raising)
         preferred = sorted(closure.values(), key=lambda s: -s.index)
-    others = [s for s in reversed(analysis.timeline.stmts[:limit])
-              if not isinstance(s.node, (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.With, ast.If))]
+    others = list(reversed(analysis.timeline.stmts[:limit]))
+    compound = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.AsyncFor, ast.While,
+                ast.With, ast.AsyncWith, ast.If, ast.Try)
     for stmt in preferred + others:
+        if isinstance(stmt.node, compound):
+            continue
         if _spells(stmt.node, op):
             return stmt
     return None
@@ -223,7 +243,7 @@ def _confirm(analysis: Analysis, op: str, names: list[str], stmt: Stmt) -> bool 
     if not names:
         return None
     test = {"sqrt": "zero", "log": "nonpositive", "div": "zero"}[op]
-    results = [_check(live_of(analysis, name, stmt.scope), test) for name in names]
+    results = [_check(_scoped_live(analysis, name, stmt), test) for name in names]
     if any(r is True for r in results):
         return True
     if results and all(r is False for r in results):
@@ -233,15 +253,41 @@ def _confirm(analysis: Analysis, op: str, names: list[str], stmt: Stmt) -> bool 
 
 def _nan_input(analysis: Analysis, stmt: Stmt, culprit: Any) -> str | None:
     for name in names_in(stmt.node):
-        if _check(live_of(analysis, name, stmt.scope), "nan"):
+        if _check(_scoped_live(analysis, name, stmt), "nan"):
             return name
     for leaf in _leaves(culprit):
         if _check(leaf, "nan"):
             for name in names_in(stmt.node):
-                if live_of(analysis, name, stmt.scope) is leaf:
+                if _scoped_live(analysis, name, stmt) is leaf:
                     return name
             return None
     return None
+
+
+_NAMESPACES = ("torch", "F", "np", "numpy", "math", "nn")
+
+
+def _scoped_live(analysis: Analysis, name: str, stmt: Stmt) -> Any:
+    """The live value of ``name`` as ``stmt`` sees it; MISSING when its function's frame is gone
+    (a global of the same name is not the local the forward line read)."""
+    if stmt.scope is not None and not analysis.namespaces_for(stmt.scope):
+        return live.MISSING
+    return live_of(analysis, name, stmt.scope)
+
+
+def _operand_names(analysis: Analysis, argument: ast.expr | None, stmt: Stmt) -> list[str]:
+    """Variables read by the bad operand: live tensors, or plain names of a finished function's locals."""
+    if argument is None:
+        return []
+    called = {dotted_name(c.func) for c in ast.walk(argument) if isinstance(c, ast.Call)}
+    names = []
+    for name in names_in(argument):
+        if name.split(".")[0] in _NAMESPACES or name in called:
+            continue
+        value = _scoped_live(analysis, name, stmt)
+        if live.is_tensor(value) or (value is live.MISSING and stmt.scope is not None):
+            names.append(name)
+    return names
 
 
 def _leaves(node: Any, limit: int = 200) -> Iterator[Any]:
