@@ -103,7 +103,8 @@ def _saved_lines(data: GraphData, i: int) -> list[str]:
         if saved.problem:
             continue
         version = "" if saved.version is None else f" v{saved.version}"
-        lines.append(f"saved {saved.slot} {shape_text(saved.shape)}{version}".rstrip())
+        what = f"{saved.slot}={saved.name}" if saved.name else saved.slot
+        lines.append(f"saved {what} {shape_text(saved.shape)}{version}".rstrip())
     return lines
 
 

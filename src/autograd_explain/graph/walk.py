@@ -38,6 +38,7 @@ class Saved:
     version: int | None = None
     expected: int | None = None
     problem: str | None = None
+    name: str | None = None
 
 
 @dataclass
@@ -269,7 +270,7 @@ def _probe_saved(data: GraphData, i: int, node: Any, info: _TypeInfo, index: Nam
             if name is not None and not live.requires_grad(value):
                 pending.append((i, name, named))
         if keep:
-            found.append(_saved_facts(slot, value))
+            found.append(_saved_facts(slot, value, index.tensor_name(value)))
     if keep and found:
         data.saved.setdefault(i, []).extend(found)
 
@@ -326,11 +327,12 @@ def _record_unpack_error(data: GraphData, i: int, slot: str, message: str) -> No
         data.flag(i, "freed", "saved tensors were freed by an earlier backward()")
 
 
-def _saved_facts(slot: str, value: torch.Tensor) -> Saved:
+def _saved_facts(slot: str, value: torch.Tensor, name: str | None) -> Saved:
     try:
-        return Saved(slot, live.shape(value), live.dtype_name(live.dtype(value)), live.version(value))
+        return Saved(slot, live.shape(value), live.dtype_name(live.dtype(value)), live.version(value),
+                     name=name)
     except Exception:
-        return Saved(slot)
+        return Saved(slot, name=name)
 
 
 def _add_constant(data: GraphData, i: int, name: str, value: Any, index: NameIndex) -> None:
