@@ -18,7 +18,6 @@ LSTM. We draw far fewer boxes (see :mod:`.view`), so a simple layout suffices.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .view import View
@@ -230,7 +229,6 @@ def _row_tops(rows: list[list[int]], heights: list[float]) -> list[float]:
 
 def _routes(view: View, chains: list[list[int]], xs: list[float], rank_of: list[int],
             tops: list[float], boxes: list[Box], depth: int) -> list[Route]:
-    n = len(view.nodes)
     routes = []
     for edge, chain in zip(view.edges, chains):
         src, dst = boxes[edge.src], boxes[edge.dst]
@@ -243,5 +241,4 @@ def _routes(view: View, chains: list[list[int]], xs: list[float], rank_of: list[
         if edge.count > 1:
             label = f"{label} ×{edge.count}".strip()
         routes.append(Route(edge.src, edge.dst, points, label))
-    del n
     return routes

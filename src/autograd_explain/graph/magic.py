@@ -6,7 +6,6 @@ every failure is one :class:`~IPython.core.error.UsageError` line.
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -127,6 +126,3 @@ def _from_last_error() -> tuple[str, tuple[str, ...]]:
                          "error whose tensor could be drawn")
     return str(target), tuple(getattr(diagnosis, "variables", ()) or ())
 
-
-def graphviz_available() -> bool:
-    return shutil.which("dot") is not None

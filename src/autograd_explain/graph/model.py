@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
@@ -278,8 +278,4 @@ def build(tensor: Any, namespace: Mapping[str, Any] | None, options: Options) ->
         return GradGraph(data, options, chosen["view"])
 
 
-def with_options(options: Options, **changes: Any) -> Options:
-    return replace(options, **changes)
-
-
-__all__ = ["Edge", "GradGraph", "Node", "Options", "build", "field"]
+__all__ = ["Edge", "GradGraph", "Node", "Options", "build"]

@@ -18,7 +18,6 @@ from typing import Any, Callable, Iterable
 import torch
 
 from .. import live
-from . import ops
 from .naming import NameIndex, module_of
 from .safety import ensure_stack_for
 
