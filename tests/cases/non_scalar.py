@@ -16,4 +16,10 @@ CASES = [
         ["import torch\nx = torch.randn(3, requires_grad=True)", "y = x * 2", "y.backward()"],
         "non-scalar-backward", "unreduced_output", "y", "y = x * 2",
     ),
+    Case(
+        "complex_output_backward",
+        "reproduction: backward() on a complex scalar (grad can be implicitly created only for real scalar outputs)",
+        ["import torch\nz = torch.randn(3, dtype=torch.cfloat, requires_grad=True)", "s = (z * z).sum()", "s.backward()"],
+        "non-scalar-backward", "complex_output", "s", "s = (z * z).sum()",
+    ),
 ]
