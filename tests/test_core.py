@@ -234,3 +234,43 @@ def test_core_case(ip, case: Case) -> None:
     panel = run.stdout.split(type(run.error).__name__)[-1]
     assert case.variable in panel, "the panel must name the culprit"
     assert d.lineno is not None and d.filename is not None
+
+
+USER_MODULE = '''
+import torch
+import torch.nn as nn
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        logits = self.fc(x)
+        preds = logits.argmax(dim=1)
+        return preds.float()
+
+
+def compute_loss(pred, target):
+    diff = (pred - target).detach()
+    return diff.pow(2).mean()
+'''
+
+
+@pytest.mark.parametrize("cells, variable, line", [
+    (("import torch\nfrom ae_user_model import Classifier\nmodel = Classifier()",
+      "out = model(torch.randn(5, 4))\nloss = out.mean()", "loss.backward()"),
+     "preds", "preds = logits.argmax(dim=1)"),
+    (("import torch\nfrom ae_user_model import compute_loss\nw = torch.randn(3, requires_grad=True)",
+      "loss = compute_loss(w * 2, torch.zeros(3))", "loss.backward()"),
+     "diff", "diff = (pred - target).detach()"),
+], ids=["forward_in_user_file", "loss_function_in_user_file"])
+def test_cut_inside_the_users_own_module_file(ip, tmp_path, monkeypatch, cells, variable, line) -> None:
+    (tmp_path / "ae_user_model.py").write_text(USER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run = run_cells(ip, list(cells))
+    d = run.diagnosis
+    assert d is not None and d.kind == "no-grad-fn"
+    assert (d.variables[0], d.line) == (variable, line)
+    assert d.filename == str(tmp_path / "ae_user_model.py")

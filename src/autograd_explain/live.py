@@ -130,7 +130,7 @@ def instance_dict(obj: object) -> Mapping[str, Any]:
             slot = type.__dict__["__dict__"].__get__(klass).get("__dict__")  # type: ignore[index]
             if slot is None:
                 continue
-            if type(slot) is types.GetSetDescriptorType:
+            if type(slot) in (types.GetSetDescriptorType, types.MemberDescriptorType):
                 found = slot.__get__(obj, type(obj))
                 return found if type(found) is dict else {}
             return {}

@@ -11,6 +11,7 @@ inference. The earliest cut on the chain is what the user must change.
 from __future__ import annotations
 
 import ast
+import types
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
@@ -123,6 +124,7 @@ class Provenance:
         self._active: set[int] = set()
         self._bindings: list[dict[str, Value]] = []
         self.depth_limit = 60
+        self._loaded_files: set[str] = set()
 
     # -- names ----------------------------------------------------------------
     def live_value(self, name: str, scope: str | None) -> Any:
@@ -382,6 +384,8 @@ class Provenance:
             return self._module_call(self._from_live(full, callee, None), everything, stmt, node, name=full,
                                      obj=callee)
         defined = self.timeline.function(full)
+        if defined is None and isinstance(callee, types.FunctionType) and self._load_source_of(callee):
+            defined = self.timeline.function(getattr(callee, "__qualname__", full))
         if defined is not None:
             return self._user_function_call(defined, node, args, kwargs, stmt)
         return _merge(everything)
@@ -409,12 +413,35 @@ class Provenance:
                            frozen=inputs.frozen + (module_name,))
         return replace(inputs, kind="tensor")
 
+    def _load_source_of(self, obj: Any) -> bool:
+        """Add the user's own file that defines ``obj`` (a class or function) to the timeline.
+
+        Only files outside Python, torch and site-packages; read from
+        ``linecache``/disk, never imported or run.
+        """
+        from .context import is_user_file
+        from .source import unit_from_linecache
+
+        filename = _defining_file(obj)
+        if not filename or not is_user_file(filename) or filename in self._loaded_files:
+            return False
+        self._loaded_files.add(filename)
+        if any(unit.filename == filename for unit in self.timeline.units):
+            return False
+        unit = unit_from_linecache(filename)
+        if unit is None:
+            return False
+        self.timeline.add_unit(unit, top_scope=f"<file {filename}>")
+        return True
+
     def _forward_of(self, module: Any, args: list[Value], node: ast.Call, stmt: Stmt) -> Value | None:
         """Evaluate the ``forward`` of a module whose class was defined in the user's code."""
         if not live.is_module(module):
             return None
         qualname = getattr(type(module), "__qualname__", "")
         definition = self.timeline.function(f"{qualname}.forward")
+        if definition is None and self._load_source_of(type(module)):
+            definition = self.timeline.function(f"{qualname}.forward")
         if definition is None:
             return None
         self_value = Value(kind="module", grad=live.module_requires_grad(module))
@@ -449,6 +476,20 @@ class Provenance:
             self._bindings.pop()
         # A cut found inside the body keeps its own statement: that is the line to blame.
         return _merge(returns) if returns else inputs
+
+
+def _defining_file(obj: Any) -> str | None:
+    """The source file of a user function or class, read without running user code."""
+    import sys
+
+    if isinstance(obj, types.FunctionType):
+        code = types.FunctionType.__code__.__get__(obj)  # type: ignore[attr-defined]
+        return code.co_filename
+    if isinstance(obj, type):
+        module = sys.modules.get(obj.__dict__.get("__module__", ""))
+        found = live.instance_dict(module).get("__file__") if module is not None else None
+        return found if isinstance(found, str) else None
+    return None
 
 
 def _returns_indices(value: ast.expr) -> bool:

@@ -141,11 +141,16 @@ class Timeline:
         self.units: list[SourceUnit] = []
         self.stmts: list[Stmt] = []
         self._global_mode: str | None = None
-        for unit in units:
-            self._add_unit(unit)
         self._definitions: dict[tuple[str | None, str], list[Definition]] = {}
         self.functions: dict[str, Stmt] = {}
-        for stmt in self.stmts:
+        for unit in units:
+            self.add_unit(unit)
+
+    def add_unit(self, unit: SourceUnit, top_scope: str | None = None) -> None:
+        """Append a unit's statements; ``top_scope`` keeps an imported file's globals apart."""
+        first = len(self.stmts)
+        self._add_unit(unit, top_scope)
+        for stmt in self.stmts[first:]:
             for definition in _definitions_of(stmt):
                 self._definitions.setdefault((stmt.scope, definition.name), []).append(definition)
             if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -155,16 +160,19 @@ class Timeline:
                         Definition(parameter, stmt, None, parameter=True))
 
     # -- building -------------------------------------------------------------
-    def _add_unit(self, unit: SourceUnit) -> None:
+    def _add_unit(self, unit: SourceUnit, top_scope: str | None = None) -> None:
         tree = _parse(unit.text, unit.filename)
         if tree is None:
             return
         self.units.append(unit)
         lines = unit.text.splitlines()
-        self._walk(tree.body, unit, lines, scope=None, mode=None, loops=())
+        self._walk(tree.body, unit, lines, scope=top_scope, mode=None, loops=(), prefix=None)
 
     def _walk(self, body: list[ast.stmt], unit: SourceUnit, lines: list[str], scope: str | None,
-              mode: str | None, loops: tuple[int, ...], maybe_off: bool = False) -> None:
+              mode: str | None, loops: tuple[int, ...], maybe_off: bool = False, prefix: str | None = "") -> None:
+        """Append ``body``'s statements; ``prefix`` is the qualname of the enclosing def/class."""
+        if prefix == "":
+            prefix = scope
         for node in body:
             # Function bodies take grad mode from their decorators only: the
             # global mode matters when they are called, not where defined.
@@ -176,12 +184,12 @@ class Timeline:
                 inner_mode = None
                 for decorator in node.decorator_list:
                     inner_mode = grad_mode_of_call(decorator) or inner_mode
-                inner_scope = f"{scope}.{node.name}" if scope else node.name
+                inner_scope = f"{prefix}.{node.name}" if prefix else node.name
                 stmt.inner_scope = inner_scope
                 stmt.inner_mode = _off(inner_mode)
                 self._walk(node.body, unit, lines, inner_scope, _off(inner_mode), ())
             elif isinstance(node, ast.ClassDef):
-                inner_scope = f"{scope}.{node.name}" if scope else node.name
+                inner_scope = f"{prefix}.{node.name}" if prefix else node.name
                 self._walk([n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))],
                            unit, lines, inner_scope, None, ())
             elif isinstance(node, (ast.With, ast.AsyncWith)):
@@ -191,17 +199,17 @@ class Timeline:
                     if found:
                         inner = found
                 self._walk(node.body, unit, lines, scope, _off(inner), loops,
-                           maybe_off or inner == "maybe_grad_disabled")
+                           maybe_off or inner == "maybe_grad_disabled", prefix)
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-                self._walk(node.body, unit, lines, scope, mode, loops + (stmt.index,), maybe_off)
-                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off)
+                self._walk(node.body, unit, lines, scope, mode, loops + (stmt.index,), maybe_off, prefix)
+                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix)
             elif isinstance(node, ast.If):
-                self._walk(node.body, unit, lines, scope, mode, loops, maybe_off)
-                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off)
+                self._walk(node.body, unit, lines, scope, mode, loops, maybe_off, prefix)
+                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix)
             elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
                 for block in (node.body, *(h.body for h in node.handlers),  # type: ignore[attr-defined]
                               node.orelse, node.finalbody):  # type: ignore[attr-defined]
-                    self._walk(block, unit, lines, scope, mode, loops, maybe_off)
+                    self._walk(block, unit, lines, scope, mode, loops, maybe_off, prefix)
             elif scope is None and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 # A bare torch.set_grad_enabled(False) switches grad mode for
                 # everything run after it, in later cells too.
