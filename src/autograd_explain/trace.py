@@ -43,6 +43,7 @@ import re
 import sys
 import sysconfig
 import threading
+import types
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, NamedTuple, Protocol, Sequence
@@ -614,3 +615,19 @@ def find_culprit(
             if write.node is not None and _node_stem(write.node) == stem:
                 return write
     return candidates[0] if candidates else None
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``ae.trace()`` work after this submodule has been imported.
+
+    The package exposes the :func:`trace` context manager as ``ae.trace``
+    lazily, but importing ``autograd_explain.trace`` rebinds that package
+    attribute to this module; calling the module then does what calling the
+    function does.
+    """
+
+    def __call__(self, capacity: int | None = None, backend: str = "auto") -> Any:
+        return trace(capacity, backend)
+
+
+sys.modules[__name__].__class__ = _CallableModule
