@@ -8,6 +8,7 @@ and that the panel names the variable.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -269,6 +270,7 @@ def compute_loss(pred, target):
 def test_cut_inside_the_users_own_module_file(ip, tmp_path, monkeypatch, cells, variable, line) -> None:
     (tmp_path / "ae_user_model.py").write_text(USER_MODULE)
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "ae_user_model", raising=False)
     run = run_cells(ip, list(cells))
     d = run.diagnosis
     assert d is not None and d.kind == "no-grad-fn"
