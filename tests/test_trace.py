@@ -225,3 +225,15 @@ def test_kernels_are_removed_on_disable() -> None:
     trace.disable()
     assert not torch._C._dispatch_tls_is_dispatch_key_included(torch._C.DispatchKey.PreDispatch)
     assert not torch._C._dispatch_has_kernel_for_dispatch_key("aten::add_.Tensor", "PreDispatch")
+
+
+def test_find_culprit_write_takes_the_parsed_message_fields(backend: str) -> None:
+    with trace.trace(backend=backend):
+        y = torch.randn(2, 3, requires_grad=True).sigmoid()
+        y.mul_(2)  # parsed fields
+        scalar = torch.randn((), requires_grad=True).exp()
+        scalar.add_(1)
+    write = trace.find_culprit_write("2, 3", 1, 0)
+    assert write is not None and write.lineno == _line_of("parsed fields")
+    assert trace.find_culprit_write("", 1, 0, node="Exp").op == "aten.add_.Tensor"  # 0-dim: "[]"
+    assert trace.find_culprit_write("2, 3", 1, None) is None

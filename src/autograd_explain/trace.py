@@ -60,6 +60,7 @@ __all__ = [
     "disable",
     "enable",
     "find_culprit",
+    "find_culprit_write",
     "is_enabled",
     "trace",
     "writes_to",
@@ -615,6 +616,29 @@ def find_culprit(
             if write.node is not None and _node_stem(write.node) == stem:
                 return write
     return candidates[0] if candidates else None
+
+
+
+def find_culprit_write(
+    shape: str | Sequence[int] | None,
+    current_version: int | None,
+    expected_version: int | None,
+    node: str | None = None,
+    tensor: torch.Tensor | None = None,
+) -> InplaceWrite | None:
+    """:func:`find_culprit` taking the message's fields as parsed (shape as ``"3, 4"``).
+
+    ``None`` when the expected version is unknown: without it no write can be
+    singled out, and a guess would blame the wrong line.
+    """
+    if expected_version is None:
+        return None
+    if isinstance(shape, str):
+        try:
+            shape = tuple(int(size) for size in shape.replace(" ", "").split(",") if size)
+        except ValueError:
+            shape = None
+    return find_culprit(expected_version, shape=shape, current_version=current_version, node=node, tensor=tensor)
 
 
 class _CallableModule(types.ModuleType):
