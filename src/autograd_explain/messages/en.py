@@ -459,7 +459,16 @@ CATALOGUE = {
                 "fix": "assert not torch.isnan({var}).any(), \"nan in {var}\"  # find where it comes from\n"
                        "{var} = torch.nan_to_num({var})  # or clean it where the data is loaded",
             },
-            "unknown": {},
+            "unknown": {
+                "title": "`{node}` produced nan in the backward pass",
+                "explanation": "Anomaly mode stopped the backward pass at `{node}`, whose gradient contains nan. "
+                               "The inputs of its forward operation (`{op}`) hold values where the gradient is "
+                               "infinite or undefined (0 for sqrt, log or a divisor; a nan already in the data). "
+                               "Turn on anomaly mode before the forward pass "
+                               "(`torch.autograd.set_detect_anomaly(True)`) to get the forward line.",
+                "fix": "# guard the inputs of {op}: keep them away from the values where its gradient blows up\n"
+                       "# e.g. x.clamp_min(1e-12), or torch.nan_to_num(data) where the data is loaded",
+            },
         },
     },
     "no-grad-input": {

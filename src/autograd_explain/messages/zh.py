@@ -440,7 +440,15 @@ CATALOGUE = {
                 "fix": "assert not torch.isnan({var}).any(), \"nan in {var}\"  # 找出它从哪里来\n"
                        "{var} = torch.nan_to_num({var})  # 或者在加载数据的地方清洗它",
             },
-            "unknown": {},
+            "unknown": {
+                "title": "`{node}` 在反向传播中产生了 nan",
+                "explanation": "异常检测模式（anomaly mode）在 `{node}` 处停止了反向传播，它的梯度中含有 nan。"
+                               "它的前向运算（`{op}`）的输入中有使梯度为无穷大或无定义的值（sqrt、log 或除数的输入为 0，"
+                               "或数据中本来就有 nan）。在前向传播之前打开异常检测模式"
+                               "（`torch.autograd.set_detect_anomaly(True)`），即可得到对应的前向代码行。",
+                "fix": "# 保护 {op} 的输入：让它们远离使梯度爆炸的值\n"
+                       "# 例如 x.clamp_min(1e-12)，或在加载数据的地方使用 torch.nan_to_num(data)",
+            },
         },
     },
     "no-grad-input": {
