@@ -273,6 +273,6 @@ def test_cut_inside_the_users_own_module_file(ip, tmp_path, monkeypatch, cells, 
     monkeypatch.delitem(sys.modules, "ae_user_model", raising=False)
     run = run_cells(ip, list(cells))
     d = run.diagnosis
-    assert d is not None and d.kind == "no-grad-fn"
+    assert d is not None and d.kind == "no-grad-fn", run.stderr
     assert (d.variables[0], d.line) == (variable, line)
     assert d.filename == str(tmp_path / "ae_user_model.py")
