@@ -255,3 +255,59 @@ def test_snapshot_small_graph(fmt: str) -> None:
     if UPDATE or not path.exists():
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+def test_saved_tensor_hooks_are_never_run() -> None:
+    calls: list[str] = []
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        return t
+
+    def unpack(t: torch.Tensor) -> torch.Tensor:
+        calls.append("unpack")
+        return t
+
+    x = torch.randn(3, requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
+        loss = x.exp().sin().sum()
+    graph = gradgraph(loss, {"x": x}, saved=True)
+    assert calls == []
+    assert any("hooked" in n.flags for n in graph.nodes)
+
+
+def test_custom_function_nodes_are_drawn_and_probed() -> None:
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):  # type: ignore[no-untyped-def]
+            ctx.save_for_backward(a)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, grad):  # type: ignore[no-untyped-def]
+            return grad * 2
+
+    x = torch.randn(3, requires_grad=True)
+    y = x.exp()
+    z = Double.apply(y)
+    y.add_(1)
+    graph = gradgraph(z.sum(), {"x": x})
+    assert_matches_walk(z.sum())
+    custom = [n for n in graph.nodes if n.op == "DoubleBackward"]
+    assert custom and custom[0].label == "double"
+    assert "inplace-modified" in custom[0].flags
+
+
+def test_tensor_subclass_torch_function_is_not_called() -> None:
+    calls: list[str] = []
+
+    class Loud(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            calls.append(getattr(func, "__name__", str(func)))
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    x = torch.randn(3, requires_grad=True)
+    loud = (x * 2).as_subclass(Loud)
+    calls.clear()
+    gradgraph(loud, {"loud": loud, "x": x}).to_svg()
+    assert calls == []
