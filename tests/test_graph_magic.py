@@ -113,3 +113,16 @@ def test_help_lists_options(ip: InteractiveShell) -> None:
     doc = GradGraphMagics.gradgraph.__doc__ or ""
     for option in ("--format", "-o FILE", "--depth", "--max-nodes", "--saved", "--no-collapse"):
         assert option in doc
+
+
+def test_notebook_gets_inline_svg(ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython.display
+
+    shown: list[object] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append(obj))
+    ZMQInteractiveShell = type("ZMQInteractiveShell", (), {})  # what ipykernel's shell is called
+    magics = GradGraphMagics(shell=ip)
+    monkeypatch.setattr(magics, "shell", ZMQInteractiveShell())
+    magics.shell.user_ns = ip.user_ns  # type: ignore[attr-defined]
+    magics.gradgraph("loss")
+    assert len(shown) == 1 and shown[0].data.startswith("<svg")  # type: ignore[attr-defined]
