@@ -16,6 +16,8 @@ ORDINARY_ERRORS = {
     "runtime_error_plain": ["raise RuntimeError('something else went wrong')"],
     "float_other_attribute": ["x = 1.5", "x.shape"],
     "zero_division": ["1 / 0"],
+    "none_has_no_backward": ["def train_step():\n    pass", "loss = train_step()\nloss.backward()"],
+    "index_error": ["import torch\nt = torch.randn(3)", "t[5]"],
 }
 
 

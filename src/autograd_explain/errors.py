@@ -71,7 +71,7 @@ def parse_error(exc: BaseException) -> ParsedError | None:
         return None
     if isinstance(exc, AttributeError):
         match = _NO_ATTRIBUTE.match(message)
-        if match and match.group("type") not in {"Tensor", "torch.Tensor", "Parameter"}:
+        if match and _is_number_like(match.group("type")):
             return ParsedError("python-number", message, dict(match.groupdict()))
         return None
     if not isinstance(exc, RuntimeError):
@@ -80,6 +80,14 @@ def parse_error(exc: BaseException) -> ParsedError | None:
         if re.search(pattern, message):
             return ParsedError(kind, message, _details(kind, message))
     return None
+
+
+_NUMBER_TYPES = frozenset({"int", "float", "bool", "complex", "list", "tuple", "decimal.Decimal", "Fraction"})
+
+
+def _is_number_like(type_name: str) -> bool:
+    """Python numbers, lists of them (``.tolist()``) and NumPy values; not None, str, dict..."""
+    return type_name in _NUMBER_TYPES or type_name.startswith(("numpy.", "np."))
 
 
 def _details(kind: str, message: str) -> dict[str, str]:
