@@ -54,12 +54,13 @@ _NO_ATTRIBUTE = re.compile(r"^'(?P<type>[\w.]+)' object has no attribute '(?P<at
 def safe_message(exc: BaseException) -> str:
     """``str(exc)`` that never raises (an exception's ``__str__`` is user code)."""
     try:
-        args = BaseException.__getattribute__(exc, "args")
+        # the C slot itself: a subclass may define `args` as a property
+        args = BaseException.args.__get__(exc)  # type: ignore[attr-defined]
     except Exception:
         return ""
     # Reading args instead of calling str(): builtin exceptions keep the text in
     # args[0]; a user subclass may override __str__ and must not run.
-    if args and isinstance(args[0], str):
+    if type(args) is tuple and args and issubclass(type(args[0]), str):
         return str.__str__(args[0])
     return ""
 
@@ -69,12 +70,12 @@ def parse_error(exc: BaseException) -> ParsedError | None:
     message = safe_message(exc)
     if not message:
         return None
-    if isinstance(exc, AttributeError):
+    if issubclass(type(exc), AttributeError):
         match = _NO_ATTRIBUTE.match(message)
         if match and _is_number_like(match.group("type")):
             return ParsedError("python-number", message, dict(match.groupdict()))
         return None
-    if not isinstance(exc, RuntimeError):
+    if not issubclass(type(exc), RuntimeError):
         return None
     for kind, pattern in _RUNTIME_PATTERNS:
         if re.search(pattern, message):

@@ -151,15 +151,15 @@ def static_attribute(obj: object, name: str) -> Any:
             table = own.get(slot)
             if type(table) is dict and name in table:
                 return table[name]
-    if isinstance(obj, types.ModuleType):
+    if issubclass(type(obj), types.ModuleType):  # not isinstance: it may call a __class__ property
         module_dict = instance_dict(obj)
         return module_dict.get(name, MISSING)
     try:
         found = inspect.getattr_static(obj, name)
     except (AttributeError, Exception):
         return MISSING
-    if isinstance(found, (property, types.MemberDescriptorType, types.GetSetDescriptorType,
-                          staticmethod, classmethod)):
+    if issubclass(type(found), (property, types.MemberDescriptorType, types.GetSetDescriptorType,
+                                staticmethod, classmethod)):
         return MISSING
     return found
 

@@ -384,7 +384,7 @@ class Provenance:
             return self._module_call(self._from_live(full, callee, None), everything, stmt, node, name=full,
                                      obj=callee)
         defined = self.timeline.function(full)
-        if defined is None and isinstance(callee, types.FunctionType) and self._load_source_of(callee):
+        if defined is None and type(callee) is types.FunctionType and self._load_source_of(callee):
             defined = self.timeline.function(getattr(callee, "__qualname__", full))
         if defined is not None:
             return self._user_function_call(defined, node, args, kwargs, stmt)
@@ -482,13 +482,15 @@ def _defining_file(obj: Any) -> str | None:
     """The source file of a user function or class, read without running user code."""
     import sys
 
-    if isinstance(obj, types.FunctionType):
+    # type() checks, not isinstance(): that may call a user __class__ property
+    if type(obj) is types.FunctionType:
         code = types.FunctionType.__code__.__get__(obj)  # type: ignore[attr-defined]
         return code.co_filename
-    if isinstance(obj, type):
-        module = sys.modules.get(obj.__dict__.get("__module__", ""))
+    if issubclass(type(obj), type):
+        name = type.__dict__["__dict__"].__get__(obj).get("__module__", "")  # type: ignore[index]
+        module = sys.modules.get(name) if type(name) is str else None
         found = live.instance_dict(module).get("__file__") if module is not None else None
-        return found if isinstance(found, str) else None
+        return found if type(found) is str else None
     return None
 
 
