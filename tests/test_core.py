@@ -160,6 +160,22 @@ CASES = [
                                 "block = Block()",
                                 "out = block(torch.randn(2, 3))\nout.sum().backward()"),
          "inplace-modified", "augmented_assignment", "h", "h += 1"),
+    Case("inplace_module_inside_sequential", ("import torch\nimport torch.nn as nn\n"
+                                              "net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.ReLU(inplace=True))",
+                                              "out = net(torch.randn(2, 3))", "out.sum().backward()"),
+         "inplace-modified", "inplace_module", "net.2",
+         "net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.ReLU(inplace=True))"),
+    Case("inplace_write_inside_a_helper", ("import torch\ndef scale_(t, k):\n    t.mul_(k)\n    return t\n"
+                                           "x = torch.randn(3, requires_grad=True)\ny = x.exp()",
+                                           "scale_(y, 2)", "y.sum().backward()"),
+         "inplace-modified", "inplace_method", "y", "scale_(y, 2)"),
+    Case("trace_mode_names_the_line_in_library_code", ("%autograd_explain trace on",
+                                                       "import torch\nimport torch.nn.functional as F\n"
+                                                       "x = torch.randn(4, requires_grad=True)\nh = torch.sigmoid(x)",
+                                                       "double = torch.Tensor.mul_\ndouble(h, 2)",
+                                                       "%autograd_explain trace off",
+                                                       "h.sum().backward()"),
+         "inplace-modified", "inplace_method", "h", "double(h, 2)"),
     Case("optimizer_step_between_backwards", ("import torch\nimport torch.nn as nn\nnetD = nn.Linear(4, 1)\nnetG = nn.Linear(2, 4)\n"
                                               "optD = torch.optim.SGD(netD.parameters(), lr=0.1)\nz = torch.randn(5, 2)",
                                               "fake = netG(z)\nout = netD(fake)\nlossD = out.mean()\nlossG = -out.mean()\n"

@@ -52,16 +52,16 @@ def diagnose(analysis: Analysis) -> Finding:
                   saved=(attribute or "").replace("_saved_", "") or None,
                   shape=f"[{fields['shape']}]" if "shape" in fields else None)
     traced = _traced_write(analysis, fields, expected)
-    if best is None and traced is None:
-        return finding(analysis, KIND, "unknown", [analysis.target_text], None, **params)
+    if traced is not None:
+        from_trace = _write_from_trace(analysis, traced, writes)
+        if from_trace is not None:
+            best = from_trace
     if best is None:
-        assert traced is not None
-        return finding(analysis, KIND, "unknown", [analysis.target_text], None,
-                       traced=f"{traced.filename}:{traced.lineno}", **params)
+        return finding(analysis, KIND, "unknown", [analysis.target_text], None, **params)
     saved_by = _saving_statement(analysis, best, op)
     params["saved_by"] = saved_by.line if saved_by else None
     params["saved_where"] = location(saved_by) if saved_by else None
-    return finding(analysis, KIND, best.cause, [best.name], best.stmt, **params, write=best.op)
+    return finding(analysis, KIND, best.cause, [best.name], best.stmt, **params, write=best.stmt.line)
 
 
 def _int(text: str | None) -> int | None:
@@ -84,6 +84,32 @@ def _writes(analysis: Analysis) -> Iterator[Write]:
             continue
         yield from _writes_in(stmt)
         yield from _optimizer_steps(analysis, stmt)
+        yield from _writes_through_calls(analysis, stmt)
+
+
+def _writes_through_calls(analysis: Analysis, stmt: Stmt) -> Iterator[Write]:
+    """``scale_(y, 2)`` where the user's ``scale_`` writes its first parameter in place."""
+    if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.With)):
+        return
+    for call in (c for c in ast.walk(stmt.node) if isinstance(c, ast.Call)):
+        name = dotted_name(call.func)
+        if not name or "()" in name or not call.args:
+            continue
+        definition = analysis.timeline.function(name)
+        if definition is None:
+            callee = analysis.provenance.live_value(name, stmt.scope)
+            if analysis.provenance._load_source_of(callee):
+                definition = analysis.timeline.function(getattr(callee, "__qualname__", name))
+        if definition is None or definition.inner_scope is None:
+            continue
+        parameters = [a.arg for a in definition.node.args.posonlyargs + definition.node.args.args]  # type: ignore[attr-defined]
+        inner = [w for body in analysis.timeline.in_scope(definition.inner_scope) for w in _writes_in(body)]
+        for position, parameter in enumerate(parameters[: len(call.args)]):
+            if any(w.name == parameter for w in inner):
+                written = _base_name(call.args[position])
+                cause = next(w.cause for w in inner if w.name == parameter)
+                if written:
+                    yield Write(stmt, written, cause, stmt.line)
 
 
 def _optimizer_steps(analysis: Analysis, stmt: Stmt) -> Iterator[Write]:
@@ -141,7 +167,7 @@ def _call_writes(stmt: Stmt, call: ast.Call) -> Iterator[Write]:
             called = dotted_name(func) or ""
             if called.rsplit(".", 1)[-1] in _INPLACE_MODULE_KINDS:
                 owner = _assigned_name(stmt) or called
-                yield Write(stmt, owner, "inplace_module", stmt.line)
+                yield Write(stmt, owner, "inplace_module", called.rsplit(".", 1)[-1])
             elif call.args:
                 name = _base_name(call.args[0])
                 if name:
@@ -196,7 +222,7 @@ def _best_write(analysis: Analysis, writes: list[Write], culprit: Any, op: str,
 
 
 def _live_inplace_modules(analysis: Analysis) -> dict[str, str]:
-    """``{attribute: qualified name}`` of live ``inplace=True`` modules the target came from."""
+    """``{qualified name: class name}`` of live ``inplace=True`` modules the target came from."""
     cached = getattr(analysis, "_inplace_modules", None)
     if cached is not None:
         return cached
@@ -210,17 +236,22 @@ def _live_inplace_modules(analysis: Analysis) -> dict[str, str]:
                 continue
             for path, module in live.named_modules(value, root):
                 if live.instance_dict(module).get("inplace") is True:
-                    found.setdefault(path.rsplit(".", 1)[-1], path)
+                    found.setdefault(path, type(module).__name__)
     analysis._inplace_modules = found  # type: ignore[attr-defined]
     return found
 
 
 def _with_module_name(write: Write, modules: dict[str, str]) -> Write:
+    """Name an ``inplace=True`` construction by the live module it made (``net.2``, ``model.relu``)."""
     if write.cause != "inplace_module":
         return write
     attribute = write.name.rsplit(".", 1)[-1]
-    if attribute in modules:
-        return Write(write.stmt, modules[attribute], write.cause, write.op)
+    for path, class_name in modules.items():
+        if path.rsplit(".", 1)[-1] == attribute and class_name == write.op:
+            return Write(write.stmt, path, write.cause, write.op)
+    for path, class_name in modules.items():
+        if path.startswith(write.name + ".") and class_name == write.op:
+            return Write(write.stmt, path, write.cause, write.op)
     return write
 
 
@@ -234,7 +265,7 @@ def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: 
         return _optimizer_score(value, shape_text, version)
     if write.cause == "inplace_module":
         # Only a module that is live in a model the loss came from counts.
-        return score + 5 if write.name in _live_inplace_modules(analysis).values() else 0
+        return score + 5 if write.name in _live_inplace_modules(analysis) else 0
     if live.is_tensor(value):
         if shape_text is not None and live.shape_text(live.shape(value)).strip("[]") != shape_text.strip():
             score -= 3  # a view of the saved tensor can have another shape
@@ -328,6 +359,48 @@ def _has_binop(node: ast.AST, op: str) -> bool:
     return any(isinstance(child, ast.BinOp) and isinstance(child.op, kind) for child in ast.walk(node))
 
 
+def _write_from_trace(analysis: Analysis, traced: Any, writes: list[Write]) -> Write | None:
+    """The write at the exact line trace mode recorded (it beats any static guess)."""
+    if not traced.filename or not traced.lineno:
+        return None
+    stmt = analysis.timeline.statement_at(traced.filename, traced.lineno)
+    if stmt is None:
+        from ..context import is_user_file
+        from ..source import unit_from_linecache
+
+        unit = unit_from_linecache(traced.filename) if is_user_file(traced.filename) else None
+        if unit is not None:
+            analysis.timeline.add_unit(unit, top_scope=f"<file {traced.filename}>")
+            stmt = analysis.timeline.statement_at(traced.filename, traced.lineno)
+    if stmt is None:
+        return None
+    in_library = bool(traced.inner_filename) and traced.inner_filename != traced.filename
+    if in_library:
+        modules = _live_inplace_modules(analysis)
+        if modules:
+            renamed = (_with_module_name(w, modules) for w in writes if w.cause == "inplace_module")
+            module_writes = [w for w in renamed if w.name in modules]
+            if module_writes:
+                return module_writes[-1]
+    here = [w for w in writes if w.stmt is stmt] or list(_writes_in(stmt))
+    if here:
+        return here[0]
+    op = traced.op.split(".")[1] if "." in traced.op else traced.op
+    cause = "out_argument" if traced.argument == "out" else (
+        "setitem" if op in ("copy_", "index_put_", "masked_fill_", "fill_") else "inplace_method")
+    return Write(stmt, _written_name(analysis, stmt, traced) or analysis.target_text or "?", cause, stmt.line)
+
+
+def _written_name(analysis: Analysis, stmt: Stmt, traced: Any) -> str | None:
+    """The variable of ``stmt`` that is the tensor trace mode saw written (shape and version)."""
+    for name in sorted(names_read(stmt.node)):
+        value = analysis.provenance.live_value(name, stmt.scope)
+        if live.is_tensor(value) and traced.matches_shape(live.shape(value)) \
+                and live.version(value) >= traced.version_after:
+            return name
+    return None
+
+
 def _traced_write(analysis: Analysis, fields: dict[str, str] | Any, expected: int | None) -> Any:
     """A write recorded by trace mode that matches the message, if trace mode ran."""
     try:
@@ -338,6 +411,6 @@ def _traced_write(analysis: Analysis, fields: dict[str, str] | Any, expected: in
     if finder is None:
         return None
     try:
-        return finder(fields.get("shape"), _int(fields.get("version")), expected)
+        return finder(fields.get("shape"), _int(fields.get("version")), expected, fields.get("node"))
     except Exception:
         return None
