@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
+import re
 import resource
 import shutil
 import subprocess
@@ -113,10 +114,11 @@ def best_of(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return best, result
 
 
-def torchviz_time(loss: torch.Tensor, params: dict[str, Any]) -> float | str:
-    """Seconds for torchviz ``make_dot`` + ``dot -Tsvg``, or why there is no number."""
+def torchviz_time(loss: torch.Tensor, params: dict[str, Any]) -> tuple[float | str, str]:
+    """Seconds for torchviz ``make_dot`` + ``dot -Tsvg`` (or why there is no number), and
+    the height of dot's drawing in screens."""
     if importlib.util.find_spec("torchviz") is None or shutil.which("dot") is None:
-        return "n/a"
+        return "n/a", "-"
     from torchviz import make_dot
 
     # torchviz recurses once per node; give it room on graphs Python can recurse
@@ -126,15 +128,18 @@ def torchviz_time(loss: torch.Tensor, params: dict[str, Any]) -> float | str:
     start = time.perf_counter()
     try:
         graph = make_dot(loss, params=params)
-        subprocess.run(["dot", "-Tsvg"], input=graph.source.encode(), capture_output=True,
-                       timeout=DOT_TIMEOUT, check=True)
+        done = subprocess.run(["dot", "-Tsvg"], input=graph.source.encode(), capture_output=True,
+                              timeout=DOT_TIMEOUT, check=True)
     except subprocess.TimeoutExpired:
-        return f">{DOT_TIMEOUT:.0f} s"
+        return f">{DOT_TIMEOUT:.0f} s", "-"
     except (RecursionError, subprocess.CalledProcessError) as exc:
-        return type(exc).__name__
+        return type(exc).__name__, "-"
     finally:
         sys.setrecursionlimit(limit)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    match = re.search(rb'<svg width="[\d.]+pt" height="([\d.]+)pt"', done.stdout)
+    screens = f"{float(match.group(1)) * 4 / 3 / SCREEN_PX:.1f}" if match else "?"  # pt -> px
+    return seconds, screens
 
 
 def main() -> None:
@@ -148,17 +153,17 @@ def main() -> None:
     if not args.quick:
         workloads.append(("loop ~100k", unrolled(100_000)))
     header = ("workload", "nodes", "bare walk", "gradgraph svg", "ratio", "walked", "boxes",
-              "height px", "screens", "SVG KiB", "torchviz+dot", "vs torchviz")
+              "height px", "screens", "SVG KiB", "torchviz+dot", "vs torchviz", "torchviz screens")
     rows = [header]
     for name, make in workloads:
         loss, namespace = make()
-        repeats = 3 if name.startswith("loop") else 7
+        repeats = 3 if name.startswith("loop") else 15
         t_bare, count = best_of(lambda: bare_walk(loss), repeats)
         t_ours, svg = best_of(lambda: gradgraph(loss, namespace).to_svg(), repeats)
         graph = gradgraph(loss, namespace)
         params = {k: v for k, v in namespace.items() if isinstance(v, nn.Module)}
         named = {f"{m}.{n}": p for m, mod in params.items() for n, p in mod.named_parameters()}
-        viz = torchviz_time(loss, named) if count < 50_000 else "skipped"
+        viz, viz_screens = torchviz_time(loss, named) if count < 50_000 else ("skipped", "-")
         if isinstance(viz, float):
             faster = f"{viz / t_ours:.1f}x faster"
         elif viz.startswith(">"):
@@ -169,7 +174,7 @@ def main() -> None:
         rows.append((name, f"{count:,}", f"{t_bare * 1000:.1f} ms", f"{t_ours * 1000:.1f} ms",
                      f"{t_ours / t_bare:.1f}x", f"{len(graph.nodes):,}", str(len(graph.view.nodes)),
                      f"{graph.height:.0f}", f"{graph.height / SCREEN_PX:.1f}", f"{len(svg) / 1024:.0f}", viz_text,
-                     faster))
+                     faster, viz_screens))
         del loss, namespace, graph, svg
         gc.collect()
     widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
