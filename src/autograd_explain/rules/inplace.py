@@ -47,7 +47,7 @@ def diagnose(analysis: Analysis) -> Finding:
     node_label = live.node_name(culprit_node) or node_label
     op = autograd_graph.op_name(node_label)
     writes = list(_writes(analysis))
-    best = _best_write(analysis, writes, culprit_node, op, fields.get("shape"), version)
+    best = _best_write(analysis, writes, culprit_node, op, fields.get("shape"), version, attribute)
     params = dict(version=version, expected=expected, node=node_label or "?", op=op,
                   saved=(attribute or "").replace("_saved_", "") or None,
                   shape=f"[{fields['shape']}]" if "shape" in fields else None)
@@ -199,12 +199,12 @@ def _assigned_name(stmt: Stmt) -> str | None:
 
 # -- scoring -------------------------------------------------------------------
 def _best_write(analysis: Analysis, writes: list[Write], culprit: Any, op: str,
-                shape_text: str | None, version: int | None) -> Write | None:
+                shape_text: str | None, version: int | None, attribute: str | None = None) -> Write | None:
     scored: list[tuple[int, int, Write]] = []
     modules = _live_inplace_modules(analysis)
     writes = [_with_module_name(write, modules) for write in writes]
     for write in writes:
-        score = _score(analysis, write, culprit, op, shape_text, version)
+        score = _score(analysis, write, culprit, op, shape_text, version, attribute)
         if score > 0:
             scored.append((score, write.stmt.index, write))
     if not scored:
@@ -256,7 +256,7 @@ def _with_module_name(write: Write, modules: dict[str, str]) -> Write:
 
 
 def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: str | None,
-           version: int | None) -> int:
+           version: int | None, attribute: str | None = None) -> int:
     score = 1
     value = analysis.provenance.live_value(write.name, write.stmt.scope)
     if value is live.MISSING and write.stmt.scope is None:
@@ -271,7 +271,7 @@ def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: 
             score -= 3  # a view of the saved tensor can have another shape
         if version is not None and live.version(value) == version:
             score += 4
-        if culprit is not None and _related(value, culprit):
+        if culprit is not None and _related(value, culprit, attribute):
             score += 6
     elif value is not live.MISSING:
         return 0
@@ -297,13 +297,20 @@ def _optimizer_score(optimizer: Any, shape_text: str | None, version: int | None
     return 0
 
 
-def _related(tensor: Any, culprit: Any) -> bool:
+def _related(tensor: Any, culprit: Any, attribute: str | None) -> bool:
+    """Could ``tensor`` be the one ``culprit`` saved (as its output, or as an input)?
+
+    After an in-place write a tensor's ``grad_fn`` is the write's node, whose
+    inputs include the node that made it before: both count as "its" node.
+    """
     own = live.grad_fn(tensor)
     around = {id(n) for n in [own] + autograd_graph.next_nodes(own) if n is not None}
-    near = [culprit] + autograd_graph.next_nodes(culprit)
-    if any(id(n) in around for n in near):
+    if attribute == "_saved_result":
+        return id(culprit) in around
+    inputs = autograd_graph.next_nodes(culprit)
+    if any(id(n) in around for n in inputs):
         return True
-    return any(autograd_graph.accumulated_variable(n) is tensor for n in near)
+    return any(autograd_graph.accumulated_variable(n) is tensor for n in inputs)
 
 
 def _op_touches(analysis: Analysis, write: Write, op: str) -> bool:
