@@ -311,3 +311,8 @@ def test_tensor_subclass_torch_function_is_not_called() -> None:
     calls.clear()
     gradgraph(loud, {"loud": loud, "x": x}).to_svg()
     assert calls == []
+
+
+def test_non_tensor_is_a_clear_type_error() -> None:
+    with pytest.raises(TypeError, match="needs a tensor, got float"):
+        gradgraph(3.5, {})

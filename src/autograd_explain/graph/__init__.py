@@ -38,8 +38,11 @@ def gradgraph(tensor: Any, namespace: Mapping[str, Any] | None = None, *,
             unlimited without); deeper ranks fold into one box.
         name: the output's name (else found in ``namespace``).
     """
+    from .. import live
     from .naming import caller_namespace
 
+    if not live.is_tensor(tensor):
+        raise TypeError(f"gradgraph() needs a tensor, got {type(tensor).__name__}")
     if namespace is None:
         namespace = caller_namespace()
     options = Options(depth=depth, max_nodes=max_nodes, saved=saved, collapse=collapse,
