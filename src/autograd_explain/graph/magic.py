@@ -78,7 +78,9 @@ class GradGraphMagics(Magics):
         except ExpressionError as exc:
             raise UsageError(f"%gradgraph: {exc}") from None
         if not live.is_tensor(value):
-            raise UsageError(f"%gradgraph: {expr} is a {type(value).__name__}, not a tensor")
+            hint = (" (.item(), float() or math.* turned it into a Python number, which has no graph)"
+                    if type(value) in (float, int, bool) else "")
+            raise UsageError(f"%gradgraph: {expr} is a {type(value).__name__}, not a tensor{hint}")
         if live.grad_fn(value) is None and not live.requires_grad(value):
             raise UsageError(f"%gradgraph: {why_no_graph(expr, value)}")
         if args.max_nodes < 1 or (args.depth is not None and args.depth < 0):
