@@ -91,6 +91,8 @@ def test_names_come_from_namespace_and_parameters() -> None:
     assert {"model.0.weight", "model.0.bias", "model.2.weight", "model.2.bias", "x", "loss"} <= names
     leaf = next(n for n in graph.nodes if n.name == "model.0.weight")
     assert leaf.kind == "leaf" and leaf.shape == (8, 4) and leaf.module == "model.0"
+    collapsed = gradgraph(loss, ns)
+    assert [n.module for n in collapsed.nodes if n.label == "linear"] == ["model.2", "model.0"]
     assert graph.nodes[graph.root].name == "loss"
 
 

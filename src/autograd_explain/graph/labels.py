@@ -74,6 +74,8 @@ def _label_op(data: GraphData, node: VNode, i: int) -> None:
     if params:
         node.lines.append(_params_line(data, params))
         node.module = next((data.modules[j] for j in params if data.modules.get(j)), None)
+        if node.module:
+            data.modules.setdefault(i, node.module)  # the model records it too (JSON, .nodes)
 
 
 def _params_line(data: GraphData, params: list[int]) -> str:
