@@ -318,3 +318,13 @@ def test_tensor_subclass_torch_function_is_not_called() -> None:
 def test_non_tensor_is_a_clear_type_error() -> None:
     with pytest.raises(TypeError, match="needs a tensor, got float"):
         gradgraph(3.5, {})
+
+
+def test_saved_tensor_lists_are_checked() -> None:
+    x = torch.randn(5, 3, requires_grad=True)
+    idx = torch.tensor([0, 2])
+    z = x.exp()[idx, :].sum()
+    idx.add_(1)  # an index tensor saved by IndexBackward0, modified in place
+    graph = gradgraph(z, {"idx": idx}, saved=True)
+    flagged = [n for n in graph.nodes if "inplace-modified" in n.flags]
+    assert [n.op for n in flagged] == ["IndexBackward0"]

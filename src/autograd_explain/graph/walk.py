@@ -242,7 +242,7 @@ def _check_saved(data: GraphData, i: int, node: Any, slots: tuple[tuple[str, str
     """The fast path of :func:`_probe_saved`: unpack only to let torch check versions."""
     for slot, raw_slot in slots:
         try:
-            if getattr(node, raw_slot).unpack_hook is not None:
+            if _hooked(getattr(node, raw_slot)):
                 data.flag(i, "hooked", "saved tensors have user hooks; not unpacked")
                 continue
             getattr(node, slot)
@@ -283,16 +283,29 @@ def _saved_values(data: GraphData, i: int, node: Any, info: _TypeInfo) -> list[t
             raw = getattr(node, raw_slot)
         except Exception:
             continue
-        if type(raw) is not torch._C._autograd.SavedTensor:
+        if raw is None:
             continue
-        if raw.unpack_hook is not None:
+        if _hooked(raw):
             data.flag(i, "hooked", "saved tensors have user hooks; not unpacked")
             continue
+        name = slot[len("_saved_"):]
         try:
-            values.append((slot[len("_saved_"):], getattr(node, slot)))
+            value = getattr(node, slot)
         except RuntimeError as exc:
-            _record_unpack_error(data, i, slot[len("_saved_"):], str(exc))
+            _record_unpack_error(data, i, name, str(exc))
+            continue
+        if type(value) in (list, tuple):  # e.g. IndexBackward0's indices
+            values.extend((f"{name}[{k}]", item) for k, item in enumerate(value))
+        else:
+            values.append((name, value))
     return values
+
+
+def _hooked(raw: Any) -> bool:
+    """True if a saved slot (one SavedTensor or a sequence of them) has a user unpack hook."""
+    if type(raw) in (list, tuple):
+        return any(item is not None and item.unpack_hook is not None for item in raw)
+    return raw is not None and raw.unpack_hook is not None
 
 
 def _custom_saved(data: GraphData, i: int, node: Any) -> list[tuple[str, Any]]:
