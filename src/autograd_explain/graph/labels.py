@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import ops
+from .naming import block_of
 from .view import View, VNode
 from .walk import GraphData
 
@@ -121,18 +122,6 @@ def _tooltip(data: GraphData, node: VNode, i: int) -> str:
         parts.append(f"{constants} input(s) without grad")
     parts.extend(data.notes.get(i, ()))
     return "\n".join(parts)
-
-
-def block_of(module: str) -> str:
-    """The repeated block a module belongs to: ``enc.layers.5.linear1`` -> ``enc.layers.5``.
-
-    Modules without an index (``model.fc1``) are their own block.
-    """
-    parts = module.split(".")
-    for k, part in enumerate(parts):
-        if part.isdigit():
-            return ".".join(parts[: k + 1])
-    return module
 
 
 def module_groups(view: View, minimum: int = 2) -> dict[str, list[int]]:

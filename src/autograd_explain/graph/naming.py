@@ -139,6 +139,18 @@ def module_of(parameter_name: str) -> str | None:
     return head if dot else None
 
 
+def block_of(module: str) -> str:
+    """The repeated block a module belongs to: ``enc.layers.5.linear1`` -> ``enc.layers.5``.
+
+    Modules without an index (``model.fc1``) are their own block.
+    """
+    parts = module.split(".")
+    for k, part in enumerate(parts):
+        if part.isdigit():
+            return ".".join(parts[: k + 1])
+    return module
+
+
 class ExpressionError(ValueError):
     """EXPR is not a name, attribute or constant subscript we can resolve."""
 

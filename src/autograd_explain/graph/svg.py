@@ -8,6 +8,9 @@ from .labels import FLAG_WORDS, PROBLEMS, module_groups
 from .layout import LINE_H, PAD_Y, TITLE_H, Layout
 from .view import View, VNode
 
+#: Longer edge labels (chains of shape ops) are drawn as "⋯" with the words in a tooltip.
+EDGE_LABEL_MAX = 12
+
 _STYLE = """
 .n rect{fill:#f4f6fb;stroke:#7a869a;stroke-width:1}
 .n text{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;fill:#1f2430}
@@ -20,7 +23,7 @@ _STYLE = """
 .e path{fill:none;stroke:#8892a6;stroke-width:1.2;marker-end:url(#ae-arrow)}
 .m rect{fill:#f7f3ff;fill-opacity:.55;stroke:#b9a7e0;stroke-dasharray:5 3}
 .m text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:10px;fill:#6a55a3}
-.e text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:10px;fill:#6b7385}
+.e text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:10px;fill:#6b7385;paint-order:stroke;stroke:#fff;stroke-width:3px}
 """
 
 
@@ -62,12 +65,18 @@ def _edge(points: list[tuple[float, float]], label: str, src: str, dst: str) -> 
     for (x1, y1), (x2, y2) in zip(points, points[1:]):
         mid = (y1 + y2) / 2
         d.append(f"C{x1:.1f},{mid:.1f} {x2:.1f},{mid:.1f} {x2:.1f},{y2:.1f}")
-    text = ""
+    text = tip = ""
     if label:
         k = (len(points) - 1) // 2
         (x1, y1), (x2, y2) = points[k], points[k + 1]
-        text = f'<text x="{(x1 + x2) / 2 + 4:.1f}" y="{(y1 + y2) / 2 + 3:.1f}">{escape(label)}</text>'
-    return f'<g class="e" data-src="{src}" data-dst="{dst}"><path d="{"".join(d)}"/>{text}</g>'
+        # Long chains of shape ops collide at fan-outs: show a mark, keep the words in the tooltip.
+        shown = label
+        if len(label) > EDGE_LABEL_MAX:
+            count = label.rsplit(" ", 1)[1] if " ×" in label else ""
+            shown = f"⋯ {count}".strip()
+        tip = f"<title>{escape(label)}</title>"
+        text = f'<text x="{(x1 + x2) / 2 + 4:.1f}" y="{(y1 + y2) / 2 + 3:.1f}">{escape(shown)}</text>'
+    return f'<g class="e" data-src="{src}" data-dst="{dst}">{tip}<path d="{"".join(d)}"/>{text}</g>'
 
 
 def _node(node: VNode, x: float, y: float, w: float, h: float) -> str:

@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from . import ops
+from .naming import block_of
 from .walk import GraphData
 
 #: Keep the first and the last period of a repeated run when both fit in this many ranks.
@@ -395,7 +396,7 @@ def _module_span(data: GraphData, reduced: _Reduced, members: list[int]) -> str:
         for j in inlined[i]:
             module = data.modules.get(j)
             if module:
-                names.add(module)
+                names.add(block_of(module))
     if not names:
         return ""
     ordered = sorted(names, key=_natural_key)
