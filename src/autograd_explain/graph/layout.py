@@ -169,6 +169,8 @@ def _order(rows: list[list[int]], up: list[list[int]], down: list[list[int]], sw
         downward = sweep % 2 == 0
         sequence = rows[1:] if downward else rows[-2::-1]
         for row in sequence:
+            if len(row) < 2:
+                continue
             neighbours = up if downward else down
             keys = {}
             for u in row:
@@ -192,6 +194,12 @@ def _place_x(rows: list[list[int]], widths: list[float], up: list[list[int]],
         sequence = rows if downward else rows[::-1]
         neighbours = up if downward else down
         for row in sequence:
+            if len(row) == 1:  # most rows of a folded graph: no packing needed
+                u = row[0]
+                ns = neighbours[u]
+                if ns:
+                    xs[u] = sum(xs[v] for v in ns) / len(ns)
+                continue
             targets = []
             for u in row:
                 ns = neighbours[u]
