@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 from .view import View
 
-CHAR_W = 7.0        # width of one character of the 12px title font
-LINE_CHAR_W = 6.3   # width of one character of the 11px detail font
+CHAR_W = 7.4        # width of one character of the 12px bold title font (with margin)
+LINE_CHAR_W = 6.8   # width of one character of the 11px detail font (with margin)
 TITLE_H = 16.0
 LINE_H = 14.0
 PAD_X = 10.0
