@@ -22,6 +22,8 @@ from ..source import Stmt, dotted_name
 from .common import dependency_closure, finding, location, names_read, rhs_of
 
 KIND = "inplace-modified"
+#: a score reached only by a live tensor at the message's version that the culprit node saved.
+_CERTAIN = 11
 _NOT_INPLACE = frozenset({"requires_grad_", "retain_grad_", "zero_grad_", "share_memory_"})
 _INPLACE_MODULE_KINDS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "Hardtanh", "Hardswish",
                          "Hardsigmoid", "SiLU", "Mish", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
@@ -47,12 +49,12 @@ def diagnose(analysis: Analysis) -> Finding:
     node_label = live.node_name(culprit_node) or node_label
     op = autograd_graph.op_name(node_label)
     writes = list(_writes(analysis))
-    best = _best_write(analysis, writes, culprit_node, op, fields.get("shape"), version, attribute)
+    best, confidence = _best_write(analysis, writes, culprit_node, op, fields.get("shape"), version, attribute)
     params = dict(version=version, expected=expected, node=node_label or "?", op=op,
                   saved=(attribute or "").replace("_saved_", "") or None,
                   shape=f"[{fields['shape']}]" if "shape" in fields else None)
-    traced = _traced_write(analysis, fields, expected)
-    if traced is not None:
+    traced = _traced_write(analysis, fields, expected, live.node_name(culprit_node), attribute)
+    if traced is not None and confidence < _CERTAIN:
         from_trace = _write_from_trace(analysis, traced, writes)
         if from_trace is not None:
             best = from_trace
@@ -69,11 +71,30 @@ def _int(text: str | None) -> int | None:
 
 
 def _culprit_node(analysis: Analysis) -> tuple[Any, str | None]:
+    """The node whose saved tensor was modified, searched from the differentiated tensor.
+
+    For ``y.sum().backward()`` the target is an expression we do not evaluate,
+    so the graphs of the tensors it reads (``y``) are searched instead.
+    """
+    for root in _target_roots(analysis):
+        found = autograd_graph.find_problem(live.grad_fn(root), "inplace")
+        if found is not None:
+            return found.node, found.attribute
+    return None, None
+
+
+def _target_roots(analysis: Analysis) -> list[Any]:
     target = analysis.target_value
-    if not live.is_tensor(target):
-        return None, None
-    found = autograd_graph.find_problem(live.grad_fn(target), "inplace")
-    return (found.node, found.attribute) if found else (None, None)
+    if live.is_tensor(target):
+        return [target]
+    if analysis.target_node is None:
+        return []
+    roots = []
+    for name in sorted(names_read(analysis.target_node)):
+        value = analysis.provenance.live_value(name, analysis.scope)
+        if live.is_tensor(value):
+            roots.append(value)
+    return roots
 
 
 # -- the writes in the code ----------------------------------------------------
@@ -199,7 +220,9 @@ def _assigned_name(stmt: Stmt) -> str | None:
 
 # -- scoring -------------------------------------------------------------------
 def _best_write(analysis: Analysis, writes: list[Write], culprit: Any, op: str,
-                shape_text: str | None, version: int | None, attribute: str | None = None) -> Write | None:
+                shape_text: str | None, version: int | None, attribute: str | None = None
+                ) -> tuple[Write | None, int]:
+    """The most likely write and its score (see :func:`_score`)."""
     scored: list[tuple[int, int, Write]] = []
     modules = _live_inplace_modules(analysis)
     writes = [_with_module_name(write, modules) for write in writes]
@@ -208,17 +231,18 @@ def _best_write(analysis: Analysis, writes: list[Write], culprit: Any, op: str,
         if score > 0:
             scored.append((score, write.stmt.index, write))
     if not scored:
-        return None
+        return None, 0
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     best = scored[0][2]
+    confidence = scored[0][0]
     # Of several writes to the same variable, the first after the save moved the version.
     same = [w for w in writes if w.name == best.name and w.stmt.scope == best.stmt.scope]
     saved_by = _saving_statement(analysis, best, op)
     if saved_by is not None:
         after = [w for w in same if w.stmt.index > saved_by.index]
         if after:
-            return min(after, key=lambda w: w.stmt.index)
-    return best
+            return min(after, key=lambda w: w.stmt.index), confidence
+    return best, confidence
 
 
 def _live_inplace_modules(analysis: Analysis) -> dict[str, str]:
@@ -408,8 +432,13 @@ def _written_name(analysis: Analysis, stmt: Stmt, traced: Any) -> str | None:
     return None
 
 
-def _traced_write(analysis: Analysis, fields: dict[str, str] | Any, expected: int | None) -> Any:
-    """A write recorded by trace mode that matches the message, if trace mode ran."""
+def _traced_write(analysis: Analysis, fields: dict[str, str] | Any, expected: int | None,
+                  culprit: str | None = None, attribute: str | None = None) -> Any:
+    """A write recorded by trace mode that matches the message, if trace mode ran.
+
+    Records outlive the cells that made them, so a record must also fit the
+    culprit node: a saved *result* was written while that node was its grad_fn.
+    """
     try:
         from .. import trace
     except Exception:
@@ -418,6 +447,10 @@ def _traced_write(analysis: Analysis, fields: dict[str, str] | Any, expected: in
     if finder is None:
         return None
     try:
-        return finder(fields.get("shape"), _int(fields.get("version")), expected, fields.get("node"))
+        found = finder(fields.get("shape"), _int(fields.get("version")), expected, culprit or fields.get("node"))
     except Exception:
         return None
+    if found is not None and culprit and attribute == "_saved_result" and found.node \
+            and autograd_graph.op_name(found.node) != autograd_graph.op_name(culprit):
+        return None
+    return found
