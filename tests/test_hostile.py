@@ -17,6 +17,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import warnings
 import weakref
 from pathlib import Path
 
@@ -153,7 +154,8 @@ def armed():
 # --------------------------------------------------------------------------------------
 
 def _raw(getter, t):
-    with torch._C.DisableTorchFunctionSubclass():
+    with torch._C.DisableTorchFunctionSubclass(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # .grad of a non-leaf warns
         return getter.__get__(t)
 
 
@@ -206,9 +208,11 @@ def explain_checked(exc, namespace=None, **kwargs):
     spaces = [namespace] if namespace is not None else []
     spaces += [dict(ns) for ns in frame_namespaces(exc)]
     before = [snapshot(ns) for ns in spaces]
-    with armed() as calls:
+    with armed() as calls, warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
         result = ae.explain(exc, namespace, **kwargs)
     assert calls == [], f"user code ran during explain: {calls}"
+    assert not warned, f"explain emitted warnings: {[str(w.message)[:100] for w in warned]}"
     assert [snapshot(ns) for ns in spaces] == before, "explain changed a tensor or global state"
     assert result is None or isinstance(result, ae.Diagnosis)
     return result
