@@ -2,15 +2,19 @@
 
 Run: ``.venv/bin/python bench/trace.py [--rounds N] [--steps K]``
 
-For each model, the three settings take turns (plain, trace, anomaly, rotated
-each round) so that drift in machine load hits all of them alike; each round
-times K steps one by one, and the figure is the median step over all rounds.
+For each model, the settings take turns (plain, trace, trace with the
+dispatch-mode backend, anomaly; rotated each round) so that drift in machine
+load hits all of them alike; each round times K steps one by one, and the
+figure is the median step over all rounds. Two clocks: wall time, and the
+process's CPU time, which is steadier on a shared machine (other processes'
+load inflates wall time but not our CPU time as much).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import statistics
 import time
 import warnings
@@ -22,20 +26,41 @@ import torch.nn.functional as F
 
 from autograd_explain import trace
 
-Step = Callable[[], None]
+class Workload:
+    """A training step on a fixed batch, and a reset to the initial weights.
+
+    Every setting starts each round from the same weights and optimizer state,
+    so all of them time the same arithmetic (training one batch for hundreds of
+    steps drives gradients towards denormal numbers, which are slow on CPUs).
+    """
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer,
+                 inputs: torch.Tensor, targets: torch.Tensor) -> None:
+        self.model, self.optimizer, self.inputs, self.targets = model, optimizer, inputs, targets
+        self._initial = copy.deepcopy((model.state_dict(), optimizer.state_dict()))
+
+    def reset(self) -> None:
+        model_state, optimizer_state = copy.deepcopy(self._initial)
+        self.model.load_state_dict(model_state)
+        self.optimizer.load_state_dict(optimizer_state)
+
+    def step(self) -> None:
+        self.optimizer.zero_grad()
+        F.cross_entropy(self.model(self.inputs), self.targets).backward()
+        self.optimizer.step()
 
 
-def mlp_step() -> Step:
+def mlp_step() -> Workload:
     """784-512-256-10 MLP, batch 128, SGD with momentum (an MNIST-sized step)."""
     model = nn.Sequential(
         nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)
     )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     inputs, targets = torch.randn(128, 784), torch.randint(0, 10, (128,))
-    return _step(model, optimizer, inputs, targets)
+    return Workload(model, optimizer, inputs, targets)
 
 
-def conv_step() -> Step:
+def conv_step() -> Workload:
     """Two conv blocks (with BatchNorm and in-place ReLU) + linear head, 32x32x3 batch 32, Adam."""
     model = nn.Sequential(
         nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(inplace=True), nn.MaxPool2d(2),
@@ -44,15 +69,7 @@ def conv_step() -> Step:
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     inputs, targets = torch.randn(32, 3, 32, 32), torch.randint(0, 10, (32,))
-    return _step(model, optimizer, inputs, targets)
-
-
-def _step(model: nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.Tensor, targets: torch.Tensor) -> Step:
-    def step() -> None:
-        optimizer.zero_grad()
-        F.cross_entropy(model(inputs), targets).backward()
-        optimizer.step()
-    return step
+    return Workload(model, optimizer, inputs, targets)
 
 
 @contextlib.contextmanager
@@ -74,24 +91,31 @@ SETTINGS: dict[str, Callable[[], ContextManager[None]]] = {
 }
 
 
-def measure(step: Step, rounds: int, steps: int) -> dict[str, float]:
-    """Median seconds per step for each setting, interleaved round by round."""
+Clock = Callable[[], float]
+CLOCKS: dict[str, Clock] = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def measure(work: Workload, rounds: int, steps: int) -> dict[str, dict[str, float]]:
+    """Median seconds per step for each clock and setting, interleaved round by round."""
     names = list(SETTINGS)
-    times: dict[str, list[float]] = {name: [] for name in names}
+    times: dict[str, dict[str, list[float]]] = {clock: {name: [] for name in names} for clock in CLOCKS}
     for name in names:  # warm-up: first-use costs (allocator, op caches) are not steady state
         with SETTINGS[name]():
             for _ in range(3):
-                step()
+                work.step()
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[:round_index % len(names)]
         for name in order:
+            work.reset()
             with SETTINGS[name]():
                 for _ in range(steps):
-                    start = time.perf_counter()
-                    step()
-                    times[name].append(time.perf_counter() - start)
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    work.step()
+                    times["cpu"][name].append(time.process_time() - cpu)
+                    times["wall"][name].append(time.perf_counter() - wall)
         trace.clear()
-    return {name: statistics.median(values) for name, values in times.items()}
+    return {clock: {name: statistics.median(values) for name, values in per_setting.items()}
+            for clock, per_setting in times.items()}
 
 
 def main() -> None:
@@ -106,13 +130,14 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{options.rounds} rounds x {options.steps} steps, medians")
     names = list(SETTINGS)
-    print(f"{'model':<6}" + "".join(f"{name + ' ms':>14}" for name in names)
-          + "".join(f"{name + '/plain':>20}" for name in names[1:]))
+    print(f"{'model':<6}{'clock':<6}" + "".join(f"{name + ' ms':>14}" for name in names)
+          + "".join(f"{name + '/plain':>19}" for name in names[1:]))
     for label, make in (("mlp", mlp_step), ("conv", conv_step)):
-        result = measure(make(), options.rounds, options.steps)
-        plain = result["plain"]
-        print(f"{label:<6}" + "".join(f"{result[name] * 1e3:14.2f}" for name in names)
-              + "".join(f"{result[name] / plain:19.3f}x" for name in names[1:]))
+        results = measure(make(), options.rounds, options.steps)
+        for clock, result in results.items():
+            plain = result["plain"]
+            print(f"{label:<6}{clock:<6}" + "".join(f"{result[name] * 1e3:14.2f}" for name in names)
+                  + "".join(f"{result[name] / plain:18.3f}x" for name in names[1:]))
 
 
 if __name__ == "__main__":

@@ -208,6 +208,16 @@ def test_writes_to_matches_views_not_lookalikes(backend: str) -> None:
     assert [w.op for w in trace.writes_to(twin)] == ["aten.add_.Tensor"]
 
 
+def test_foreach_and_random_inplace_ops_are_recorded(backend: str) -> None:
+    params = [torch.zeros(2), torch.zeros(3)]
+    with trace.trace(backend=backend):
+        torch._foreach_add_(params, 1.0)  # foreach
+        params[0].uniform_()  # random
+    foreach = [w for w in trace.all_writes() if w.lineno == _line_of("foreach")]
+    assert sorted(w.shape for w in foreach) == [(2,), (3,)]
+    assert [w.op for w in trace.all_writes() if w.lineno == _line_of("random")] == ["aten.uniform_.default"]
+
+
 def test_history_is_bounded(backend: str) -> None:
     y = torch.zeros(1)
     with trace.trace(capacity=5, backend=backend):
@@ -222,6 +232,7 @@ def test_history_is_bounded(backend: str) -> None:
 
 def test_kernels_are_removed_on_disable() -> None:
     trace.enable(backend="kernels")
+    assert torch._C._dispatch_has_kernel_for_dispatch_key("aten::add_.Tensor", "PreDispatch")
     trace.disable()
     assert not torch._C._dispatch_tls_is_dispatch_key_included(torch._C.DispatchKey.PreDispatch)
     assert not torch._C._dispatch_has_kernel_for_dispatch_key("aten::add_.Tensor", "PreDispatch")

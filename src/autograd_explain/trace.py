@@ -352,12 +352,14 @@ class _KernelBackend:
         view_key = torch._C.DispatchKey.ADInplaceOrView
 
         def run(keyset: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            # A wrapped number (the 2 in y.mul_(2)) reaches Python as a number,
-            # which the boxed redispatch refuses; re-call the op instead, minus our key.
-            if numbers_possible and _has_number_for_tensor(numbers_possible, args, kwargs):
-                with torch._C._ExcludeDispatchKeyGuard(excluded):
+            # Our key stays off while the op runs: writes it makes internally
+            # (the per-tensor add_ of a CPU _foreach_add_) are not the user's.
+            with torch._C._ExcludeDispatchKeyGuard(excluded):
+                # A wrapped number (the 2 in y.mul_(2)) reaches Python as a number,
+                # which the boxed redispatch refuses; re-call the op for those.
+                if numbers_possible and _has_number_for_tensor(numbers_possible, args, kwargs):
                     return call(*args, **kwargs)
-            return redispatch(keyset & below, *args, **kwargs)
+                return redispatch(keyset & below, *args, **kwargs)
 
         def kernel(keyset: Any, *args: Any, **kwargs: Any) -> Any:
             if bump_disabled(view_key):
