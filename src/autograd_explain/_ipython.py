@@ -82,6 +82,7 @@ def load(shell: Any) -> None:
         registry=dict(manager.registry),
         configurables=list(shell.configurables),
     )
+    state.extras["trace_was_on"] = _trace_on()
     magics = AutogradExplain(shell=shell)
     state.magics = magics
     shell.configurables.append(magics)
@@ -121,6 +122,20 @@ def unload(shell: Any) -> None:
     manager.registry.clear()
     manager.registry.update(state.registry)
     shell.configurables[:] = state.configurables
+    if _trace_on() and not state.extras.get("trace_was_on"):  # turned on by our magic
+        try:
+            sys.modules[__package__ + ".trace"].disable()
+        except Exception:
+            pass
+
+
+def _trace_on() -> bool:
+    """Whether trace mode is recording (without importing the trace module)."""
+    trace = sys.modules.get(__package__ + ".trace")
+    try:
+        return bool(trace is not None and trace.is_enabled())
+    except Exception:
+        return False
 
 
 def _show_traceback(shell: Any, etype: type[BaseException], evalue: BaseException, tb: Any,
