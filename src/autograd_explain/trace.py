@@ -152,12 +152,12 @@ def _locate(frame: Any) -> tuple[_Location | None, _Location | None]:
     while frame is not None:
         code = frame.f_code
         filename = code.co_filename
+        # f_lineno decodes the line table, so it is read for two frames at most.
         if filename not in _INFRASTRUCTURE_FILES:
-            here = _Location(filename, frame.f_lineno, code.co_name)
             if _is_user_file(filename):
-                return here, inner
+                return _Location(filename, frame.f_lineno, code.co_name), inner
             if inner is None:
-                inner = here
+                inner = _Location(filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return None, inner
 
