@@ -5,7 +5,7 @@ from . import Case
 CASES = [
     Case(
         "grad_wrt_unused_tensor",
-        "torch test/test_autograd.py test_grad_nonleaf / allow_unused (The differentiated Tensor at index 1 ...)",
+        "reproduction of torch.autograd.grad's allow_unused check (message seen in verified-facts.md: 'The differentiated Tensor at index 1 ...')",
         ["import torch\nx = torch.randn(3, requires_grad=True)\nz = torch.randn(3, requires_grad=True)",
          "y = (x ** 2).sum()", "gx, gz = torch.autograd.grad(y, [x, z])"],
         "unused-input", "not_in_graph", "z", "gx, gz = torch.autograd.grad(y, [x, z])",
@@ -29,7 +29,7 @@ CASES = [
     ),
     Case(
         "grad_input_without_grad",
-        "pytorch/pytorch test/test_autograd.py ('One of the differentiated Tensors does not require grad')",
+        "reproduction of torch.autograd.grad's input check ('One of the differentiated Tensors does not require grad')",
         ["import torch\nx = torch.randn(3, requires_grad=True)\nnoise = torch.randn(3)",
          "y = (x * noise).sum()", "gx, gn = torch.autograd.grad(y, [x, noise])"],
         "no-grad-input", "input_without_grad", "noise", "noise = torch.randn(3)",

@@ -64,7 +64,7 @@ CASES = [
     ),
     Case(
         "view_of_leaf_slice_write",
-        "pytorch/pytorch test/test_autograd.py (test_inplace_on_view_of_leaf pattern)",
+        "https://discuss.pytorch.org/t/inplace-operation-changes-is-leaf-attribute/120297 (an in-place op on a view of the leaf c; reduced)",
         ["import torch\nw = torch.randn(4, 4, requires_grad=True)", "row = w[0]", "row.mul_(2)"],
         "leaf-inplace", "view_of_leaf_write", "row", "row.mul_(2)",
     ),

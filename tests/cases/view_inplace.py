@@ -35,14 +35,14 @@ CASES = [
     ),
     Case(
         "view_made_in_no_grad",
-        "pytorch/pytorch test/test_autograd.py (view created in no_grad modified with grad mode on)",
+        "pytorch/pytorch test/cpp/api/inference_mode.cpp (ASSERT_THROWS_WITH 'A view was created in no_grad mode and is being modified inplace'), in Python",
         ["import torch\nbase = torch.randn(4, 4, requires_grad=True)\nb = base * 1",
          "with torch.no_grad():\n    top = b[:2]", "top.mul_(2)"],
         "view-inplace", "view_from_no_grad", "top", "top.mul_(2)",
     ),
     Case(
         "custom_function_returns_view",
-        "pytorch/pytorch test/test_autograd.py (custom Function returning a view, modified in place)",
+        "https://github.com/pytorch/pytorch/pull/39299 (the custom-Function view+inplace check in torch/csrc/autograd/variable.cpp), reproduced",
         [
             "import torch\nclass Identity(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x.view_as(x)\n    @staticmethod\n    def backward(ctx, g):\n        return g",
             "a = torch.randn(3, requires_grad=True) * 1\nout = Identity.apply(a)",
