@@ -32,4 +32,11 @@ CASES = [
          "for step in range(3):\n    loss = (w * step).pow(2).sum()\n    total_loss = total_loss + loss\n    total_loss.backward()"],
         "backward-twice", "state_carried_across_iterations", "total_loss", "total_loss = total_loss + loss",
     ),
+    Case(
+        "backward_twice_in_helper",
+        "reproduction: a helper called twice on the same loss (raised inside a function called from a cell)",
+        ["import torch\nw = torch.randn(3, requires_grad=True)\nloss = w.exp().sum()",
+         "def step(l):\n    l.backward()", "step(loss)", "step(loss)"],
+        "backward-twice", "second_backward", "l", "l.backward()",
+    ),
 ]

@@ -44,4 +44,12 @@ CASES = [
          "net = Net()\nout = net(torch.randn(3, 4))", "out.sum().backward()"],
         "inplace-modified", "setitem", "x", "x[:, 0] = 0",
     ),
+    Case(
+        "inplace_inside_train_step_function",
+        "reproduction: the in-place write inside a train_step() helper called from a cell",
+        ["import torch\nw = torch.randn(4, requires_grad=True)",
+         "def train_step(w):\n    h = torch.tanh(w)\n    h += 0.1\n    loss = h.sum()\n    loss.backward()\n    return loss",
+         "train_step(w)"],
+        "inplace-modified", "augmented_assignment", "h", "h += 0.1",
+    ),
 ]

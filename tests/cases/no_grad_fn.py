@@ -70,4 +70,19 @@ CASES = [
          "clf = Clf()\nloss = (clf(torch.randn(5, 4)) - 1).pow(2).mean()", "loss.backward()"],
         "no-grad-fn", "non_differentiable_op", "cls", "cls = out.argmax(1)",
     ),
+    Case(
+        "autograd_grad_of_no_grad_output",
+        "reproduction: torch.autograd.grad on an output computed under no_grad (raised from autograd.grad)",
+        ["import torch\nw = torch.randn(3, requires_grad=True)",
+         "with torch.no_grad():\n    energy = (w ** 2).sum()", "g, = torch.autograd.grad(energy, w)"],
+        "no-grad-fn", "no_grad", "energy", "energy = (w ** 2).sum()",
+    ),
+    Case(
+        "detach_inside_optimizer_closure",
+        "reproduction: LBFGS-style closure whose loss goes through .detach() (raised inside optimizer.step(closure))",
+        ["import torch\nfrom torch import nn\nmodel = nn.Linear(2, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\nx, y = torch.randn(6, 2), torch.randn(6, 1)",
+         "def closure():\n    opt.zero_grad()\n    pred = model(x).detach()\n    loss = ((pred - y) ** 2).mean()\n    loss.backward()\n    return loss",
+         "opt.step(closure)"],
+        "no-grad-fn", "detach", "pred", "pred = model(x).detach()",
+    ),
 ]

@@ -22,4 +22,10 @@ CASES = [
         ["import torch\nz = torch.randn(3, dtype=torch.cfloat, requires_grad=True)", "s = (z * z).sum()", "s.backward()"],
         "non-scalar-backward", "complex_output", "s", "s = (z * z).sum()",
     ),
+    Case(
+        "autograd_grad_non_scalar",
+        "reproduction: torch.autograd.grad(y, x) on a vector y without grad_outputs",
+        ["import torch\nx = torch.randn(4, requires_grad=True)", "y = x ** 2", "dy, = torch.autograd.grad(y, x)"],
+        "non-scalar-backward", "unreduced_output", "y", "y = x ** 2",
+    ),
 ]
