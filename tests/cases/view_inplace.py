@@ -50,4 +50,11 @@ CASES = [
         ],
         "view-inplace", "custom_function_view", "out", "out.add_(1)",
     ),
+    Case(
+        "base_modified_after_split",
+        "reproduction of the 'its base or another view of its base has been modified inplace' variant (raised where the view is used)",
+        ["import torch\nx = torch.randn(4, requires_grad=True) * 1", "p, q = x.split(2)", "x.mul_(2)",
+         "loss = (p * 2).sum()"],
+        "view-inplace", "multi_output_view", "x", "x.mul_(2)",
+    ),
 ]

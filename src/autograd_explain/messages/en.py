@@ -259,13 +259,12 @@ CATALOGUE = {
         "warnings": [],
         "causes": {
             "multi_output_view": {
-                "title": "`{var}` comes from `{op}`, which returns several views: it cannot be modified in place",
-                "explanation": "`{var}` is one of the views `{op}` returned from `{base}` ({made_where}: "
-                               "`{made_line}`). Functions that return several views share one backward node, so "
-                               "autograd cannot record an in-place write to just one of them, and {where} "
-                               "(`{line}`) writes into `{var}` in place.",
-                "fix": "{rewrite}  # out of place: a new tensor, the view is left alone\n"
-                       "# or copy the view first: {var} = {var}.clone()",
+                "title": "In-place write to `{var}`, which shares memory with the views `{op}` returned",
+                "explanation": "`{op}` returned several views of `{base}` ({made_where}: `{made_line}`). Such views "
+                               "share one backward node, so autograd cannot record an in-place write to one of "
+                               "them or to their base, and {where} (`{line}`) writes into `{var}` in place.",
+                "fix": "{rewrite}  # out of place: a new tensor, the views are left alone\n"
+                       "# or .clone() the views when you make them, so they no longer share memory",
             },
             "view_from_no_grad": {
                 "title": "`{var}` was made as a view inside `torch.no_grad()` and is modified with grad on",

@@ -249,12 +249,12 @@ CATALOGUE = {
         "warnings": [],
         "causes": {
             "multi_output_view": {
-                "title": "`{var}` 来自返回多个视图的 `{op}`：不能原地修改",
-                "explanation": "`{var}` 是 `{op}` 从 `{base}` 返回的多个视图之一（{made_where}：`{made_line}`）。"
-                               "返回多个视图的函数共用一个反向节点，autograd 无法记录只针对其中一个视图的原地写入，"
+                "title": "原地写入了 `{var}`，而它与 `{op}` 返回的视图共享内存",
+                "explanation": "`{op}` 返回了 `{base}` 的多个视图（{made_where}：`{made_line}`）。这些视图共用一个反向节点，"
+                               "autograd 无法记录对其中某个视图或它们的基张量的原地写入，"
                                "而 {where}（`{line}`）原地写入了 `{var}`。",
                 "fix": "{rewrite}  # 非原地写法：得到一个新张量，视图保持不变\n"
-                       "# 或者先复制视图：{var} = {var}.clone()",
+                       "# 或者在创建视图时就 .clone()，让它们不再共享内存",
             },
             "view_from_no_grad": {
                 "title": "`{var}` 是在 `torch.no_grad()` 中创建的视图，却在开启梯度时被修改",

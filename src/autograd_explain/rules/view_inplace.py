@@ -34,6 +34,10 @@ def diagnose(analysis: Analysis) -> Finding:
     stmt = analysis.raising_stmt
     match = _OUTPUT_OF.search(message)
     node = match.group("node") if match else None
+    if stmt is not None and "its base or another view of its base has been modified" in message:
+        found = _base_write(analysis, stmt, node)
+        if found is not None:
+            return found
     writes = inplace_writes(stmt)
     if stmt is None or not writes:
         return finding(analysis, KIND, _cause(message), [], None, node=node or "?")
@@ -52,6 +56,32 @@ def diagnose(analysis: Analysis) -> Finding:
                   base=base or "its base", op=_view_op(made, node))
     base_variable = base if base and (dotted_name(ast.parse(base, mode="eval").body) or "") == base else None
     return finding(analysis, KIND, cause, [name, base_variable], stmt, **params)
+
+
+def _base_write(analysis: Analysis, stmt: Stmt, node: str | None) -> Finding | None:
+    """A view of a multi-output function is *used* here after an earlier in-place write to its
+    base (or to a sibling view): blame that write."""
+    for view_name in names_in(stmt.node):
+        view = live_of(analysis, view_name, stmt.scope)
+        base = tensor_base(view) if live.is_tensor(view) else None
+        if base is None:
+            continue
+        for earlier in reversed(analysis.timeline.stmts[: stmt.index]):
+            if earlier.scope not in (stmt.scope, None):
+                continue
+            for write in inplace_writes(earlier):
+                written = live_of(analysis, write.name, earlier.scope)
+                if written is view or not live.is_tensor(written):
+                    continue
+                if written is base or tensor_base(written) is base:
+                    made = definition_stmt(analysis, view_name, stmt)
+                    base_text = _base_name(analysis, made, view_name, stmt) or write.name
+                    params = dict(node=node or "?", write=write.op, written=text(write.target),
+                                  rewrite=rewrite(earlier, write), made_line=made.line if made else None,
+                                  made_where=location(made) if made else None, base=base_text,
+                                  op=_view_op(made, node), view=view_name)
+                    return finding(analysis, KIND, "multi_output_view", [write.name, view_name], earlier, **params)
+    return None
 
 
 def _cause(message: str) -> str:
