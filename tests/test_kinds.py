@@ -149,6 +149,15 @@ def test_numpy_of_expression(ip2):
     assert ".detach().cpu().numpy()" in d.fix
 
 
+def test_numpy_after_cpu_in_plotting_helper(ip2):
+    d = check(ip2, [
+        PREAMBLE + "\nmodel = nn.Linear(1, 1)\nxs = torch.linspace(0, 1, 5).unsqueeze(1)",
+        "def to_plot(t):\n    return t.squeeze().cpu().numpy()",
+        "ys = to_plot(model(xs))",
+    ], "numpy-requires-grad", "needs_detach", "t", "return t.squeeze().cpu().numpy()")
+    assert "t.squeeze().detach().cpu().numpy()" in d.fix
+
+
 # -- unused-input / no-grad-input / grad-shape-mismatch (torch.autograd.grad) ----------------
 def test_unused_input_index_maps_to_name_in_function(ip2):
     d = check(ip2, [

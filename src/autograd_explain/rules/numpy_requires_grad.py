@@ -69,7 +69,14 @@ def _detach_numpy(line: str, receiver_text: str) -> str:
         return line
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr == "numpy" and text(node.value) == receiver_text:
-            detach = ast.Call(ast.Attribute(node.value, "detach", ast.Load()), [], [])
+            receiver = node.value
+            if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute) \
+                    and receiver.func.attr == "cpu" and not receiver.args:
+                # t.cpu().numpy() -> t.detach().cpu().numpy()
+                inner = receiver.func.value
+                receiver.func.value = ast.Call(ast.Attribute(inner, "detach", ast.Load()), [], [])
+                return ast.unparse(tree)
+            detach = ast.Call(ast.Attribute(receiver, "detach", ast.Load()), [], [])
             node.value = ast.Call(ast.Attribute(detach, "cpu", ast.Load()), [], [])
             return ast.unparse(tree)
     return line
