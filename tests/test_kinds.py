@@ -132,6 +132,13 @@ def test_inference_view_written_in_place(ip2):
     ], "inference-tensor", "inference_mode_tensor", "table", "table = torch.zeros(4, 4)")
 
 
+def test_requires_grad_on_inference_tensor_from_decorated_loader(ip2):
+    check(ip2, [
+        PREAMBLE + "\n@torch.inference_mode()\ndef load_weights():\n    return torch.randn(4, 4)",
+        "W = load_weights()", "W.requires_grad_()",
+    ], "inference-tensor", "inference_mode_tensor", "W", "W = load_weights()")
+
+
 # -- numpy-requires-grad --------------------------------------------------------------------
 def test_numpy_in_forward(ip2):
     d = check(ip2, [
@@ -223,6 +230,16 @@ def test_nan_from_log_in_optimizer_closure(ip2):
         "    loss = -(probs * torch.log(probs)).sum()\n    loss.backward()\n    return loss",
         "opt.step(closure)",
     ], "nan-in-backward", "log_of_nonpositive", "probs", "loss = -(probs * torch.log(probs)).sum()")
+
+
+def test_nan_in_data_fed_to_cell_model(ip2):
+    check(ip2, [
+        PREAMBLE + "\ntorch.autograd.set_detect_anomaly(True)\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(2, 2)\n"
+        "    def forward(self, x):\n        return torch.sin(self.fc(x))",
+        "net = Net()\ndata = torch.tensor([[1.0, float('nan')], [0.5, 0.5]])",
+        "loss = net(data).sum()\nloss.backward()",
+    ], "nan-in-backward", "nan_input", "data", "return torch.sin(self.fc(x))")
 
 
 def test_nan_division_by_zero_found_without_forward_traceback(ip2):

@@ -261,6 +261,14 @@ def _nan_input(analysis: Analysis, stmt: Stmt, culprit: Any) -> str | None:
                 if _scoped_live(analysis, name, stmt) is leaf:
                     return name
             return None
+    # the forward line is inside a model or helper whose frame is gone: the data the
+    # differentiated tensor was computed from, as the calling code names it
+    raising = analysis.raising_stmt
+    if raising is not None and analysis.target_node is not None:
+        closure = dependency_closure(analysis, analysis.target_node, raising)
+        for name, bound in sorted(closure.items(), key=lambda item: item[1].index):
+            if _check(_scoped_live(analysis, name, bound), "nan"):
+                return name
     return None
 
 
