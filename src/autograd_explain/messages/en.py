@@ -327,15 +327,13 @@ CATALOGUE = {
                 "explanation": "`{var}` is an integer tensor ({dtype}) and {where} (`{line}`) asks it to require "
                                "grad. Integers cannot change by a small amount, so they have no gradient. Indices "
                                "and class labels need none; values you want to learn must be floating point.",
-                "fix": "# values to learn: make them floating point\n"
-                       "{var} = {var}.float().requires_grad_()  # e.g. torch.tensor([1., 2., 3.], requires_grad=True)\n"
+                "fix": "# values to learn: make them floating point\n{fixed_line}\n"
                        "# indices / class labels: leave requires_grad off, they need no gradient",
             },
             "bool_tensor": {
                 "explanation": "`{var}` is a bool tensor and {where} (`{line}`) asks it to require grad. A mask "
                                "of True/False values has no gradient.",
-                "fix": "{var} = {var}.float()  # a 0/1 float mask, if you want to learn soft mask values\n"
-                       "{var}.requires_grad_()",
+                "fix": "# a 0/1 float mask, if you want to learn soft mask values:\n{fixed_line}",
             },
             "unknown": {
                 "title": "Only floating point and complex tensors can require gradients",

@@ -313,15 +313,13 @@ CATALOGUE = {
                 "explanation": "`{var}` 是整数张量（{dtype}），而 {where}（`{line}`）要求它需要梯度。"
                                "整数不能做微小的变化，所以没有梯度。索引和类别标签不需要梯度；"
                                "要学习的数值必须是浮点数。",
-                "fix": "# 要学习的数值：改成浮点数\n"
-                       "{var} = {var}.float().requires_grad_()  # 例如 torch.tensor([1., 2., 3.], requires_grad=True)\n"
+                "fix": "# 要学习的数值：改成浮点数\n{fixed_line}\n"
                        "# 索引 / 类别标签：不要打开 requires_grad，它们不需要梯度",
             },
             "bool_tensor": {
                 "explanation": "`{var}` 是布尔张量，而 {where}（`{line}`）要求它需要梯度。"
                                "由 True/False 组成的掩码没有梯度。",
-                "fix": "{var} = {var}.float()  # 0/1 浮点掩码，如果你想学习软掩码的值\n"
-                       "{var}.requires_grad_()",
+                "fix": "# 0/1 浮点掩码，如果你想学习软掩码的值：\n{fixed_line}",
             },
             "unknown": {
                 "title": "只有浮点和复数张量才能需要梯度",

@@ -113,8 +113,40 @@ def diagnose_dtype(analysis: Analysis) -> Finding:
         cause = "bool_tensor" if dtype == "bool" else "integer_tensor"
         return finding(analysis, kind, cause, [name], stmt, dtype=dtype,
                        made_line=made.line if made and made is not stmt else None,
-                       made_where=location(made) if made and made is not stmt else None)
+                       made_where=location(made) if made and made is not stmt else None,
+                       fixed_line=_float_line(stmt, site, name) if stmt is not None else None)
     return finding(analysis, kind, "unknown", [assigned_name(stmt)], stmt, dtype="?")
+
+
+def _float_line(stmt: Stmt, site: FlagSite, name: str) -> str:
+    """The statement with the tensor made floating point first."""
+    line = stmt.line
+    try:
+        tree = ast.parse(line.strip())
+    except SyntaxError:
+        return f"{name} = {name}.float()\n{line}"
+    call = site.call
+    spelled = text(call) if call is not None else None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and spelled and text(node) == spelled):
+            continue
+        short = (dotted_name(node.func) or "").rsplit(".", 1)[-1]
+        if short == "Parameter" and node.args:
+            node.args[0] = ast.Call(ast.Attribute(node.args[0], "float", ast.Load()), [], [])
+            return ast.unparse(tree)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "requires_grad_":
+            node.func.value = ast.Call(ast.Attribute(node.func.value, "float", ast.Load()), [], [])
+            if dotted_name(site.target) == name:
+                return f"{name} = {ast.unparse(tree)}"
+            return ast.unparse(tree)
+        float32 = ast.Attribute(ast.Name("torch", ast.Load()), "float32", ast.Load())
+        for keyword in node.keywords:
+            if keyword.arg == "dtype":
+                keyword.value = float32
+                return ast.unparse(tree)
+        node.keywords.insert(0, ast.keyword("dtype", float32))
+        return ast.unparse(tree)
+    return f"{name} = {name}.float()\n{line}"
 
 
 def _dtype_of_expression(analysis: Analysis, node: ast.expr, scope: str | None) -> str | None:
