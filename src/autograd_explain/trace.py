@@ -14,10 +14,13 @@ Two ways to see those ops (``enable(backend=...)``):
   ATen overloads, registered on the ``PreDispatch`` dispatch key, which is the
   outermost key and is switched on only in this thread's dispatch TLS while
   tracing. Non-mutating ops never enter Python (the key's fallback is a C++
-  redispatch), so a training step costs a few percent more, not ~40%. The
-  kernel re-calls the op with ``PreDispatch`` excluded, i.e. exactly as the
-  caller called it, and records only writes that bumped a version counter
-  (writes to fresh buffers inside kernels cannot break a saved tensor).
+  redispatch, ~1 us); each in-place op pays a Python round trip (~20-40 us
+  measured inside a training step, most of it the kernel call itself), so the
+  cost is proportional to the number of in-place ops per step: optimizers
+  without ``foreach`` make several per parameter (see ``bench/trace.py``).
+  The kernel redispatches the op below our key, i.e. exactly as the caller
+  called it, and records only writes that bumped a version counter (writes to
+  fresh buffers inside kernels cannot break a saved tensor).
 * ``"mode"``: a ``TorchDispatchMode``; every op goes through Python. Used when
   ``PreDispatch`` is taken (``torch.export`` pre-dispatch tracing) or missing.
   It sees ops below autograd, before the version bump, so ``version_after`` is
