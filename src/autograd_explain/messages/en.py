@@ -386,7 +386,7 @@ CATALOGUE = {
         "fix": "# compute {output} from the very tensor you differentiate with respect to:\n"
                "# make {var} require grad first, then recompute {output} from it\n"
                "# if some inputs are legitimately unused, their gradient can be None:\n"
-               "torch.autograd.grad({output}, inputs, allow_unused=True)",
+               "{allow_line}",
         "warnings": [],
         "causes": {
             "not_in_graph": {},
@@ -402,8 +402,8 @@ CATALOGUE = {
         "title": "The gradient given for `{output}` has shape {grad_shape}, `{output}` has shape {out_shape}",
         "explanation": "`{gradient}` is passed as the gradient of `{output}` ({where}: `{line}`). It must have "
                        "exactly the shape of `{output}` ({out_shape}), but it has shape {grad_shape}.",
-        "fix": "# pass a gradient shaped like {output}:\n{line}\n"
-               "# e.g. gradient=torch.ones_like({output}), or reduce first: {output}.sum().backward()",
+        "fix": "# pass a gradient shaped like {output} ({out_shape}):\n{fixed_line}\n"
+               "# or reduce first: {output}.sum().backward()",
         "warnings": [],
         "causes": {
             "gradient_argument": {},

@@ -370,7 +370,7 @@ CATALOGUE = {
         "fix": "# 用你要求导的那个张量本身来计算 {output}：\n"
                "# 先让 {var} 需要梯度，再用它重新计算 {output}\n"
                "# 如果某些输入确实用不到，它们的梯度可以是 None：\n"
-               "torch.autograd.grad({output}, inputs, allow_unused=True)",
+               "{allow_line}",
         "warnings": [],
         "causes": {
             "not_in_graph": {},
@@ -385,8 +385,8 @@ CATALOGUE = {
         "title": "为 `{output}` 提供的梯度形状是 {grad_shape}，而 `{output}` 的形状是 {out_shape}",
         "explanation": "`{gradient}` 被作为 `{output}` 的梯度传入（{where}：`{line}`）。它的形状必须与 `{output}` "
                        "完全相同（{out_shape}），但它的形状是 {grad_shape}。",
-        "fix": "# 传入与 {output} 形状相同的梯度：\n{line}\n"
-               "# 例如 gradient=torch.ones_like({output})，或者先归约：{output}.sum().backward()",
+        "fix": "# 传入与 {output} 形状相同（{out_shape}）的梯度：\n{fixed_line}\n"
+               "# 或者先归约：{output}.sum().backward()",
         "warnings": [],
         "causes": {
             "gradient_argument": {},

@@ -70,7 +70,8 @@ def diagnose_unused(analysis: Analysis) -> Finding:
         if later:
             rebound = later[0].stmt
             blame = rebound
-    return finding(analysis, kind, "not_in_graph", [name, output_name], blame,
+    params_extra = {"allow_line": _with_keyword(stmt.line, call, "allow_unused", ast.Constant(True))}
+    return finding(analysis, kind, "not_in_graph", [name, output_name], blame, **params_extra,
                    index=index if index is not None else 0, output=output or "outputs",
                    made_line=made.line if made else None, made_where=location(made) if made else None,
                    rebound=rebound.line if rebound else None, grad_line=stmt.line, grad_where=location(stmt))
@@ -134,8 +135,45 @@ def diagnose_shape(analysis: Analysis) -> Finding:
     gradient_text = text(gradient) if gradient is not None else "gradient"
     gradient_name = dotted_name(gradient) if gradient is not None else None
     cause = "gradient_argument" if gradient is not None else "unknown"
+    fixed = _replace_expr(stmt.line, gradient_text, f"torch.ones_like({output_text})") if gradient is not None \
+        else stmt.line
     return finding(analysis, kind, cause, [output_text, gradient_name], stmt, output=output_text,
-                   gradient=gradient_text, **params)
+                   gradient=gradient_text, fixed_line=fixed, **params)
+
+
+def _with_keyword(line: str, call: ast.Call, keyword: str, value: ast.expr) -> str:
+    """``line`` with ``keyword=value`` added to the call spelled like ``call``."""
+    try:
+        tree = ast.parse(line.strip())
+    except SyntaxError:
+        return line
+    spelled = text(call)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and text(node) == spelled:
+            node.keywords = [k for k in node.keywords if k.arg != keyword] + [ast.keyword(keyword, value)]
+            return ast.unparse(tree)
+    return line
+
+
+def _replace_expr(line: str, old: str, new: str) -> str:
+    """``line`` with the sub-expression spelled ``old`` replaced by ``new``."""
+    try:
+        tree = ast.parse(line.strip())
+        replacement = ast.parse(new, mode="eval").body
+    except SyntaxError:
+        return line
+
+    class Swap(ast.NodeTransformer):
+        done = False
+
+        def generic_visit(self, node: ast.AST) -> ast.AST:
+            if not self.done and isinstance(node, ast.expr) and text(node) == old:
+                self.done = True
+                return replacement
+            return super().generic_visit(node)
+
+    swapped = Swap().visit(tree)
+    return ast.unparse(swapped)
 
 
 _MISMATCH = re.compile(r"grad_output\[(?P<index>\d+)\] has a shape of (?P<grad_shape>torch\.Size\(\[[\d, ]*\]\)|\S+)"

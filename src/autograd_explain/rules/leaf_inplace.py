@@ -29,7 +29,7 @@ def diagnose(analysis: Analysis) -> Finding:
     write, value = _pick(analysis, writes, stmt.scope)
     name = write.name
     made = definition_stmt(analysis, name, stmt)
-    params = dict(write=write.op, written=text(write.target), rewrite=rewrite(stmt, write),
+    params = dict(write=write.op, written=text(write.target), rewrite=_rewrite(stmt, write, value),
                   made_line=made.line if made else None, made_where=location(made) if made else None)
     if live.is_tensor(value) and not live.is_leaf(value):
         base = tensor_base(value)
@@ -44,6 +44,15 @@ def diagnose(analysis: Analysis) -> Finding:
     if live.is_tensor(value) and live.is_leaf(value) and live.requires_grad(value) or value is live.MISSING:
         return finding(analysis, KIND, "leaf_write", [name], stmt, **params)
     return finding(analysis, KIND, "unknown", [name], stmt, **params)
+
+
+def _rewrite(stmt, write: InplaceWrite, value: object) -> str:
+    """Out of place; a module's parameter attribute cannot hold a computed tensor, so use a local."""
+    spelled = rewrite(stmt, write)
+    if "." in write.name and live.is_tensor(value) and type(value).__name__ == "Parameter" \
+            and spelled.startswith(write.name + " = "):
+        return write.name.rsplit(".", 1)[-1] + spelled[len(write.name):]
+    return spelled
 
 
 def _pick(analysis: Analysis, writes: list[InplaceWrite], scope: str | None) -> tuple[InplaceWrite, object]:
