@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+
+from autograd_explain import explain
 
 from cases import Case, all_cases, fresh_shell
 from conftest import run_cells
 
 CASES = all_cases()
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +59,9 @@ def test_real_case(case_ip, case: Case) -> None:
     assert (d.line or "").strip() == case.line_text, (d.line, d.lineno)
     assert d.title and d.explanation and d.fix
     assert "?" not in d.title, d.title
+    for text in (d.explanation, d.fix):
+        assert "`?`" not in text and "(?)" not in text, text
+    # the same analysis in Chinese: same verdict, Chinese text
+    zh = explain(run.error, case_ip.user_ns, language="zh", shell=case_ip)
+    assert zh is not None and (zh.kind, zh.cause, zh.variables, zh.line) == (d.kind, d.cause, d.variables, d.line)
+    assert _CJK.search(zh.title) and _CJK.search(zh.explanation), zh.title
