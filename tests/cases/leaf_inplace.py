@@ -83,4 +83,12 @@ CASES = [
         ["import torch\nimport torch.nn.functional as F\nx = torch.randn(5, requires_grad=True)", "h = F.relu(x, inplace=True)"],
         "leaf-inplace", "leaf_write", "x", "h = F.relu(x, inplace=True)",
     ),
+    Case(
+        "init_weights_via_apply",
+        "reproduction of forum reports: a custom init function passed to model.apply() that fills weights outside no_grad",
+        ["import torch\nfrom torch import nn\nmodel = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))",
+         "def init_weights(m):\n    if isinstance(m, nn.Linear):\n        m.weight.fill_(0.01)\n        m.bias.zero_()",
+         "model.apply(init_weights)"],
+        "leaf-inplace", "leaf_write", "m.weight", "m.weight.fill_(0.01)",
+    ),
 ]

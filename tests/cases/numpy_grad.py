@@ -22,4 +22,12 @@ CASES = [
         ["import torch\nimport numpy as np\nw = torch.randn(3, requires_grad=True)", "arr = np.asarray(w)"],
         "numpy-requires-grad", "needs_detach", "w", "arr = np.asarray(w)",
     ),
+    Case(
+        "np_histogram_of_predictions",
+        "reproduction: a NumPy summary (np.histogram) of model outputs inside an evaluation helper",
+        ["import torch\nimport numpy as np\nfrom torch import nn\nnet = nn.Linear(3, 1)",
+         "def summarize(model, x):\n    scores = model(x).squeeze(1)\n    counts, edges = np.histogram(scores, bins=4)\n    return counts",
+         "summarize(net, torch.randn(16, 3))"],
+        "numpy-requires-grad", "needs_detach", "scores", "counts, edges = np.histogram(scores, bins=4)",
+    ),
 ]
