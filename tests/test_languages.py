@@ -125,9 +125,11 @@ def zh_shell(shell):
     finder = getattr(shell, "_find_with_lazy_load", None)
     if finder is not None:
         finder("line", "config")
+    count = shell.execution_count
     shell.run_line_magic("load_ext", "autograd_explain")
     fresh_shell(shell)
     yield shell
+    shell.execution_count = max(count, shell.execution_count)
     for configurable in shell.configurables:
         if type(configurable).__name__ == "AutogradExplain":
             configurable.language = ""

@@ -40,11 +40,16 @@ def all_cases() -> list[Case]:
 def fresh_shell(shell) -> None:
     """A cheap, isolating reset between cases: empty history, namespace and cell-file map.
 
-    ``InteractiveShell.reset`` costs ~0.3-1 s (aliases, caches) and keeps the
-    compiler's map of earlier cells, which would let one case's cells leak into
-    the next one's timeline.
+    ``InteractiveShell.reset(new_session=False)`` costs ~0.3-1 s (aliases, caches)
+    and keeps both the input history and the compiler's map of earlier cells,
+    which would let one case's cells leak into the next one's timeline.
     """
-    shell.history_manager.reset(new_session=False)
+    history = shell.history_manager
+    history.reset(new_session=False)
+    # reset(new_session=False) keeps the input history: earlier cases' cells would stay in the timeline
+    history.input_hist_parsed[:] = [""]
+    history.input_hist_raw[:] = [""]
+    shell.execution_count = 1
     ns = shell.user_ns
     for key in [k for k in ns if k not in ("__builtin__", "__builtins__", "__name__")]:
         del ns[key]
