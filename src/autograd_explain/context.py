@@ -142,6 +142,8 @@ class Analysis:
         self.raising_stmt: Stmt | None = None
         if self.user_frame is not None:
             self.raising_stmt = self.timeline.statement_at(self.user_frame.filename, self.user_frame.lineno)
+        if self.raising_stmt is not None and self.raising_stmt.scope is None:
+            self.provenance.raising_index = self.raising_stmt.index
         self.target_node: ast.expr | None = self._find_target()
 
     # -- construction ---------------------------------------------------------

@@ -124,6 +124,7 @@ class Provenance:
         self._active: set[int] = set()
         self._bindings: list[dict[str, Value]] = []
         self.depth_limit = 60
+        self.raising_index: int | None = None
         self._loaded_files: set[str] = set()
 
     # -- names ----------------------------------------------------------------
@@ -156,7 +157,16 @@ class Provenance:
             scope = None
         if definition is None:
             return self._from_live(name, self.live_value(name, scope), None)
-        return self.value_of_definition(definition)
+        value = self.value_of_definition(definition)
+        if value.grad and value.kind == "tensor" and self.timeline.grad_enabled_later(
+                name, definition.scope, stmt.index, self._horizon()) is not None:
+            # `x.requires_grad = True` ran only after this use: here x had no grad yet.
+            return Value(kind="tensor", grad=False, leaves=(name,))
+        return value
+
+    def _horizon(self) -> int:
+        """Statements after this index ran after the error (the raising statement's index)."""
+        return self.raising_index if self.raising_index is not None else len(self.timeline.stmts)
 
     def value_of_definition(self, definition: Definition) -> Value:
         key = id(definition)

@@ -248,6 +248,13 @@ class Timeline:
                     best = stmt
         return best
 
+    def grad_enabled_later(self, name: str, scope: str | None, after: int, before: int) -> Stmt | None:
+        """A statement strictly between ``after`` and ``before`` that turns on ``name.requires_grad``."""
+        for stmt in self.stmts[after + 1: before]:
+            if stmt.scope == scope and _enables_grad_of(stmt.node) == name:
+                return stmt
+        return None
+
     def function(self, scope: str) -> Stmt | None:
         """The ``def`` statement whose body is ``scope``."""
         return self.functions.get(scope)
@@ -317,6 +324,20 @@ def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
             yield Definition((alias.asname or alias.name).split(".")[0], stmt, None)
     elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         yield Definition(node.name, stmt, None)
+
+
+def _enables_grad_of(node: ast.stmt) -> str | None:
+    """``x.requires_grad = True`` or ``x.requires_grad_()`` -> ``"x"``."""
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is True:
+        for target in node.targets:
+            if isinstance(target, ast.Attribute) and target.attr == "requires_grad":
+                return dotted_name(target.value)
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        call = node.value
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "requires_grad_" \
+                and (not call.args or (isinstance(call.args[0], ast.Constant) and call.args[0].value is True)):
+            return dotted_name(call.func.value)
+    return None
 
 
 def _position(target: ast.expr, name: str) -> int | None:
