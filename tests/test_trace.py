@@ -248,3 +248,38 @@ def test_find_culprit_write_takes_the_parsed_message_fields(backend: str) -> Non
     assert write is not None and write.lineno == _line_of("parsed fields")
     assert trace.find_culprit_write("", 1, 0, node="Exp").op == "aten.add_.Tensor"  # 0-dim: "[]"
     assert trace.find_culprit_write("2, 3", 1, None) is None
+
+
+def _many_inplace_ops() -> tuple[torch.Tensor, ...]:
+    torch.manual_seed(0)
+    y, out = torch.randn(4, 5), torch.empty(4, 5)
+    mask = y > 0
+    ints, half = torch.zeros(4, 5, dtype=torch.int32), torch.randn(4, 5).half()
+    y.clamp_(min=0.1)
+    y.pow_(2)
+    y.div_(3)
+    y.sub_(1, alpha=2)
+    y.masked_fill_(mask, 0.5)
+    y.index_fill_(1, torch.tensor([0, 2]), -1.0)
+    y.addcmul_(y, y, value=0.1)
+    y.lerp_(torch.ones(4, 5), 0.3)
+    y[mask] = 1.0
+    y[:, 0] += 1
+    torch.add(y, 1, out=out)
+    y.copy_(out)
+    ints += 3
+    ints.mul_(2)
+    ints.fmod_(4)
+    half.mul_(1.5)
+    half += 2.25
+    y.bernoulli_(0.5)
+    return y, out, ints, half, torch.rand(3)
+
+
+def test_many_ops_same_values_dtypes_and_random_stream(backend: str) -> None:
+    plain = _many_inplace_ops()
+    with trace.trace(backend=backend):
+        traced = _many_inplace_ops()
+    for a, b in zip(plain, traced):
+        assert a.dtype == b.dtype and torch.equal(a, b)
+    assert len(trace.all_writes()) >= 18
