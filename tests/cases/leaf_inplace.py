@@ -91,4 +91,12 @@ CASES = [
          "model.apply(init_weights)"],
         "leaf-inplace", "leaf_write", "m.weight", "m.weight.fill_(0.01)",
     ),
+    Case(
+        "leaf_full_slice_plus_equal",
+        "https://discuss.pytorch.org/t/inplace-operation-changes-is-leaf-attribute/120297 (operation 6: c[:] += 1)",
+        ["import torch\nc = torch.randn(10, 3, requires_grad=True)", "c[:] += 1"],
+        "leaf-inplace", "leaf_write", "c", "c[:] += 1",
+        note="The 2021 thread reports no error and c no longer a leaf; torch 2.13 raises "
+             "'a view of a leaf Variable that requires grad is being used in an in-place operation'.",
+    ),
 ]
