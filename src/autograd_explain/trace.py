@@ -18,8 +18,8 @@ Two ways to see those ops (``enable(backend=...)``):
   measured inside a training step, most of it the kernel call itself), so the
   cost is proportional to the number of in-place ops per step: optimizers
   without ``foreach`` make several per parameter (see ``bench/trace.py``).
-  The kernel redispatches the op below our key, i.e. exactly as the caller
-  called it, and records only writes that bumped a version counter (writes to
+  The kernel calls the op again with our key excluded, i.e. exactly as the
+  caller called it, and records only writes that bumped a version counter (writes to
   fresh buffers inside kernels cannot break a saved tensor).
 * ``"mode"``: a ``TorchDispatchMode``; every op goes through Python. Used when
   ``PreDispatch`` is taken (``torch.export`` pre-dispatch tracing) or missing.
@@ -296,26 +296,6 @@ def _mutating_ops() -> list[tuple[Any, _MutatedArgs]]:
     return _mutating_ops_cache
 
 
-_NUMBER_TYPES = (bool, int, float, complex)
-
-
-def _tensor_parameters(schema: Any) -> tuple[tuple[int, str], ...]:
-    """Parameters typed ``Tensor``: a Python number there was a wrapped-number tensor."""
-    return tuple(
-        (index, argument.name)
-        for index, argument in enumerate(schema.arguments)
-        if str(argument.type) in ("Tensor", "Tensor?")
-    )
-
-
-def _has_number_for_tensor(parameters: tuple[tuple[int, str], ...], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    for index, name in parameters:
-        value = args[index] if index < len(args) else kwargs.get(name)
-        if isinstance(value, _NUMBER_TYPES):
-            return True
-    return False
-
-
 class _KernelBackend:
     """Records from Python kernels registered on ``PreDispatch`` for mutating ops."""
 
@@ -331,7 +311,7 @@ class _KernelBackend:
         library = torch.library.Library("aten", "IMPL")
         try:
             for op, mutated in _mutating_ops():
-                library.impl(op, self._kernel(op, mutated), "PreDispatch", with_keyset=True)
+                library.impl(op, self._kernel(op, mutated), "PreDispatch")
         except Exception:
             library._destroy()
             raise
@@ -346,36 +326,33 @@ class _KernelBackend:
 
     def _kernel(self, op: Any, mutated: _MutatedArgs) -> Callable[..., Any]:
         history = self.history
-        redispatch = op._handle.redispatch_boxed
-        below = torch._C._dispatch_keyset_full_after(_PRE_DISPATCH)
-        call = op._op  # parses Python numbers for Tensor parameters as the caller's call did
+        # The op's own entry point, called again with our key excluded: since
+        # PreDispatch is the outermost key, that is the caller's call minus us.
+        # (Cheaper than a boxed redispatch, and it takes Python numbers for
+        # Tensor parameters, which is how a wrapped number such as the 2 in
+        # y.mul_(2) reaches a Python kernel.) The key stays off while the op
+        # runs, so writes it makes internally (the per-tensor add_ of a CPU
+        # _foreach_add_) are not recorded as the user's.
+        call = op._op
         excluded = torch._C.DispatchKeySet(_PRE_DISPATCH)
-        numbers_possible = _tensor_parameters(op._schema)
+        exclude = torch._C._ExcludeDispatchKeyGuard
         bump_disabled = torch._C._dispatch_tls_is_dispatch_key_excluded
         view_key = torch._C.DispatchKey.ADInplaceOrView
 
-        def run(keyset: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            # Our key stays off while the op runs: writes it makes internally
-            # (the per-tensor add_ of a CPU _foreach_add_) are not the user's.
-            with torch._C._ExcludeDispatchKeyGuard(excluded):
-                # A wrapped number (the 2 in y.mul_(2)) reaches Python as a number,
-                # which the boxed redispatch refuses; re-call the op for those.
-                if numbers_possible and _has_number_for_tensor(numbers_possible, args, kwargs):
-                    return call(*args, **kwargs)
-                return redispatch(keyset & below, *args, **kwargs)
-
-        def kernel(keyset: Any, *args: Any, **kwargs: Any) -> Any:
+        def kernel(*args: Any, **kwargs: Any) -> Any:
             if bump_disabled(view_key):
                 # Below ADInplaceOrView no version counter moves (e.g. the fill_
                 # that makes a wrapped-number tensor): nothing that can break a
                 # saved tensor, so nothing to record.
-                return run(keyset, args, kwargs)
+                with exclude(excluded):
+                    return call(*args, **kwargs)
             pending = []
             for argument, tensor in _written_tensors(mutated, args, kwargs):
                 before = _before(argument, tensor)
                 if before is not None:
                     pending.append((tensor, before))
-            result = run(keyset, args, kwargs)
+            with exclude(excluded):
+                result = call(*args, **kwargs)
             bumped = [(t, b, t._version) for t, b in pending if t._version != b.version]
             if bumped:
                 history.add(op, bumped)
