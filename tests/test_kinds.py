@@ -186,6 +186,15 @@ def test_unused_input_from_tuple_variable(ip2):
     ], "unused-input", "not_in_graph", "y", "g = torch.autograd.grad(loss, inputs)")
 
 
+def test_unused_parameter_from_list_of_parameters(ip2):
+    check(ip2, [
+        PREAMBLE + "\nnet = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))\nhead = nn.Linear(2, 1)",
+        "loss = head(torch.randn(3, 2)).sum()",
+        "grads = torch.autograd.grad(loss, list(net.parameters()) + [p for p in head.parameters()])",
+    ], "unused-input", "not_in_graph", "net.0.weight",
+        "grads = torch.autograd.grad(loss, list(net.parameters()) + [p for p in head.parameters()])")
+
+
 def test_no_grad_input_in_gradient_penalty_function(ip2):
     check(ip2, [
         PREAMBLE + "\nD = nn.Linear(4, 1)",

@@ -25,7 +25,8 @@ from .writes import argument, definition_stmt, elements, grad_call, live_expr, t
 def _inputs(analysis: Analysis, call: ast.Call, stmt: Stmt) -> list[tuple[str, Any]]:
     """(name, live value) of each differentiated input, expanding ``m.parameters()``."""
     found: list[tuple[str, Any]] = []
-    for element in elements(analysis, argument(call, 1, "inputs"), stmt):
+    for element in _concatenated(analysis, elements(analysis, argument(call, 1, "inputs"), stmt), stmt):
+        element = _parameters_call(element) or element
         if isinstance(element, ast.Call) and isinstance(element.func, ast.Attribute) \
                 and element.func.attr in ("parameters", "named_parameters"):
             owner = dotted_name(element.func.value)
@@ -37,6 +38,32 @@ def _inputs(analysis: Analysis, call: ast.Call, stmt: Stmt) -> list[tuple[str, A
             element = element.value
         found.append((dotted_name(element) or text(element), live_expr(analysis, element, stmt.scope)))
     return found
+
+
+def _concatenated(analysis: Analysis, items: list[ast.expr], stmt: Stmt) -> list[ast.expr]:
+    """``a + b`` of lists (``list(m.parameters()) + [x]``) as the elements of both, in order."""
+    out: list[ast.expr] = []
+    for item in items:
+        if isinstance(item, ast.BinOp) and isinstance(item.op, ast.Add):
+            out.extend(_concatenated(analysis, elements(analysis, item.left, stmt), stmt))
+            out.extend(_concatenated(analysis, elements(analysis, item.right, stmt), stmt))
+        else:
+            out.append(item)
+    return out
+
+
+def _parameters_call(node: ast.expr) -> ast.Call | None:
+    """``m.parameters()`` inside ``list(m.parameters())`` or ``[p for p in m.parameters()]``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple") \
+            and len(node.args) == 1:
+        node = node.args[0]
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1 \
+            and not node.generators[0].ifs and isinstance(node.elt, ast.Name) \
+            and isinstance(node.generators[0].target, ast.Name) and node.generators[0].target.id == node.elt.id:
+        node = node.generators[0].iter
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "parameters":
+        return node
+    return None
 
 
 # -- unused-input ----------------------------------------------------------------
