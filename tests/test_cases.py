@@ -19,12 +19,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 def loaded(shell):
     """The session shell with the extension loaded once for this module."""
     shell.reset(new_session=False)
-    count = shell.execution_count
     shell.run_line_magic("load_ext", "autograd_explain")
     yield shell
     shell.run_line_magic("unload_ext", "autograd_explain")
     shell.reset(new_session=False)
-    shell.execution_count = max(count, shell.execution_count)  # fresh_shell restarts the count
 
 
 @pytest.fixture

@@ -13,12 +13,10 @@ from conftest import run_cells
 @pytest.fixture(scope="module")
 def loaded(shell):
     shell.reset(new_session=False)
-    count = shell.execution_count
     shell.run_line_magic("load_ext", "autograd_explain")
     yield shell
     shell.run_line_magic("unload_ext", "autograd_explain")
     shell.reset(new_session=False)
-    shell.execution_count = max(count, shell.execution_count)  # fresh_shell restarts the count
 
 
 @pytest.fixture

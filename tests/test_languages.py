@@ -126,11 +126,9 @@ def zh_shell(shell):
     from IPython.core.magics import ConfigMagics
 
     shell.register_magics(ConfigMagics)
-    count = shell.execution_count
     shell.run_line_magic("load_ext", "autograd_explain")
     fresh_shell(shell)
     yield shell
-    shell.execution_count = max(count, shell.execution_count)
     for configurable in shell.configurables:
         if type(configurable).__name__ == "AutogradExplain":
             configurable.language = ""

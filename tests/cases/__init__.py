@@ -49,7 +49,7 @@ def fresh_shell(shell) -> None:
     # reset(new_session=False) keeps the input history: earlier cases' cells would stay in the timeline
     history.input_hist_parsed[:] = [""]
     history.input_hist_raw[:] = [""]
-    shell.execution_count = 1
+    # (execution_count keeps counting: the history database keys lines by it)
     ns = shell.user_ns
     for key in [k for k in ns if k not in ("__builtin__", "__builtins__", "__name__")]:
         del ns[key]

@@ -221,7 +221,7 @@ CATALOGUE = {
                                "(`{line}`) runs while autograd is recording, and autograd does not allow in-place "
                                "writes to such leaves. A parameter update is not part of the model: it must not "
                                "be recorded.",
-                "fix": "with torch.no_grad():\n    {line}\n"
+                "fix": "{guarded}\n"
                        "# then clear the gradient for the next step: {var}.grad.zero_()\n"
                        "# or let an optimizer do both: opt = torch.optim.SGD(params, lr=lr); opt.step(); opt.zero_grad()",
             },

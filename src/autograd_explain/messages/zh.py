@@ -214,7 +214,7 @@ CATALOGUE = {
                 "explanation": "`{var}` 是一个参数（`requires_grad=True` 的叶子张量）。{where}（`{line}`）的更新"
                                "在 autograd 记录时执行，而 autograd 不允许对这样的叶子张量做原地写入。"
                                "参数更新不属于模型本身：不应该被记录。",
-                "fix": "with torch.no_grad():\n    {line}\n"
+                "fix": "{guarded}\n"
                        "# 然后为下一步清空梯度：{var}.grad.zero_()\n"
                        "# 或者交给优化器完成：opt = torch.optim.SGD(params, lr=lr); opt.step(); opt.zero_grad()",
             },

@@ -40,7 +40,8 @@ def diagnose(analysis: Analysis) -> Finding:
     if view_message and live.is_tensor(value) and not live.is_leaf(value):
         return finding(analysis, KIND, "view_of_leaf_write", [name], stmt, leaf="its base", **params)
     if _is_parameter_update(analysis, write, stmt, value):
-        return finding(analysis, KIND, "parameter_update", [name], stmt, **params)
+        return finding(analysis, KIND, "parameter_update", [name], stmt, guarded=_guarded(analysis, stmt),
+                       **params)
     if live.is_tensor(value) and live.is_leaf(value) and live.requires_grad(value) or value is live.MISSING:
         return finding(analysis, KIND, "leaf_write", [name], stmt, **params)
     return finding(analysis, KIND, "unknown", [name], stmt, **params)
@@ -70,6 +71,24 @@ def _pick(analysis: Analysis, writes: list[InplaceWrite], scope: str | None) -> 
         if base is not None and live.requires_grad(base) and live.is_leaf(base):
             return write, value
     return fallback or (writes[0], live_of(analysis, writes[0].name, scope))
+
+
+def _guarded(analysis: Analysis, stmt) -> str:
+    """The update wrapped in ``torch.no_grad()``: the whole ``for p in ...parameters()`` loop when
+    the update is its body, else the line."""
+    import textwrap
+
+    for loop_index in reversed(stmt.loops):
+        loop = analysis.timeline.stmts[loop_index]
+        node = loop.node
+        if isinstance(node, ast.For) and loop.scope == stmt.scope and loop.unit is stmt.unit \
+                and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                        and c.func.attr in ("parameters", "named_parameters") for c in ast.walk(node.iter)):
+            lines = loop.lines[loop.lineno - 1: loop.end_lineno]
+            if 0 < len(lines) <= 12:
+                body = textwrap.dedent("\n".join(lines))
+                return "with torch.no_grad():\n" + textwrap.indent(body, "    ")
+    return "with torch.no_grad():\n    " + stmt.line
 
 
 def _is_parameter_update(analysis: Analysis, write: InplaceWrite, stmt, value: object) -> bool:
