@@ -203,6 +203,15 @@ def test_no_grad_input_in_gradient_penalty_function(ip2):
     ], "no-grad-input", "input_without_grad", "mix", "mix = eps * real + (1 - eps) * fake", requires_grad=False)
 
 
+def test_no_grad_input_frozen_parameter_blames_the_freeze(ip2):
+    check(ip2, [
+        PREAMBLE + "\nm = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))",
+        "for p in m[0].parameters():\n    p.requires_grad = False",
+        "loss = m(torch.randn(3, 2)).sum()",
+        "g = torch.autograd.grad(loss, m.parameters())",
+    ], "no-grad-input", "input_without_grad", "m.0.weight", "p.requires_grad = False")
+
+
 def test_shape_mismatch_autograd_backward(ip2):
     d = check(ip2, [
         PREAMBLE + "\nx = torch.randn(2, 3, requires_grad=True)\nout = x.exp()",

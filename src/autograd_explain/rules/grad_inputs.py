@@ -115,10 +115,39 @@ def diagnose_no_grad_input(analysis: Analysis) -> Finding:
     output = text(argument(call, 0, "outputs"))
     for position, (name, value) in enumerate(inputs):
         if live.is_tensor(value) and not live.requires_grad(value):
-            made = definition_stmt(analysis, name, stmt) if "." not in name else None
+            made = definition_stmt(analysis, name, stmt) if "." not in name else _freezing(analysis, name, stmt)
             return finding(analysis, kind, "input_without_grad", [name], made or stmt, index=position,
                            output=output or "outputs", grad_line=stmt.line, grad_where=location(stmt))
     return finding(analysis, kind, "unknown", [inputs[0][0]] if inputs else [], stmt, output=output or "outputs")
+
+
+def _freezing(analysis: Analysis, name: str, before: Stmt) -> Stmt | None:
+    """The latest ``x.requires_grad = False`` / ``x.requires_grad_(False)`` about module ``name``'s owner
+    (spelled on it, or in a loop over its parameters)."""
+    owner = name.split(".")[0]
+    for stmt in reversed(analysis.timeline.stmts[: before.index]):
+        node = stmt.node
+        freezes = False
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is False:
+            freezes = any(isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in node.targets)
+        for call in (c for c in ast.walk(node) if isinstance(c, ast.Call)):
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "requires_grad_" and call.args \
+                    and isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
+                freezes = True
+        if not freezes:
+            continue
+        mentioned = {n.split(".")[0] for n in _read_names(node)}
+        for loop_index in stmt.loops:
+            loop = analysis.timeline.stmts[loop_index].node
+            if isinstance(loop, ast.For):
+                mentioned |= {n.split(".")[0] for n in _read_names(loop.iter)}
+        if owner in mentioned:
+            return stmt
+    return None
+
+
+def _read_names(node: ast.AST) -> set[str]:
+    return {dotted_name(n) or "" for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute))}
 
 
 # -- grad-shape-mismatch -------------------------------------------------------------
