@@ -275,6 +275,7 @@ def build(tensor: Any, namespace: Mapping[str, Any] | None, options: Options) ->
                         saved=options.saved, output_name=options.name, select=select)
         finally:
             index.keep.clear()
+            index.node_objects.clear()
         return GradGraph(data, options, chosen["view"])
 
 

@@ -29,6 +29,7 @@ class NameIndex:
     tensors: dict[int, str] = field(default_factory=dict)
     modules: dict[int, str] = field(default_factory=dict)
     nodes: dict[int, str] = field(default_factory=dict)
+    node_objects: dict[int, Any] = field(default_factory=dict)
     frozen: dict[str, list[tuple[str, torch.Tensor]]] = field(default_factory=dict)
     keep: list[object] = field(default_factory=list)
     _priority: dict[int, tuple[int, int, str]] = field(default_factory=dict)
@@ -48,6 +49,7 @@ class NameIndex:
         fn = None if parameter else _grad_fn_or_none(tensor)  # parameters are leaves
         if fn is not None:
             self.nodes[id(fn)] = name
+            self.node_objects[id(fn)] = fn
             self.keep.append(fn)
 
     def is_parameter(self, tensor: object) -> bool:

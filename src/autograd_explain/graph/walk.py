@@ -12,6 +12,9 @@ only inside :func:`walk`; the result holds names, shapes and numbers.
 from __future__ import annotations
 
 import re
+from collections import deque
+from itertools import chain
+from operator import attrgetter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -84,6 +87,15 @@ class _TypeInfo:
     is_leaf: bool
     custom: bool
     slots: tuple[tuple[str, str], ...]
+    #: ``raw(node)`` reads every ``_raw_saved_*`` slot, ``unpack(node)`` every ``_saved_*``
+    #: slot, in one C call each (a tuple when there are several slots).
+    raw: Callable[[Any], Any] | None = None
+    unpack: Callable[[Any], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.slots and not self.custom:
+            self.raw = attrgetter(*(raw for _, raw in self.slots))
+            self.unpack = attrgetter(*(slot for slot, _ in self.slots))
 
 
 _TYPES: dict[type, _TypeInfo] = {}
@@ -123,13 +135,15 @@ def walk(tensor: torch.Tensor, index: NameIndex, *, max_nodes: int, depth: int |
         select(data)
         return data
     ensure_stack_for(max_nodes)
-    nodes = _bfs(data, root, max_nodes, depth)
+    ids: dict[Any, int] = {}
+    nodes = _bfs(data, root, max_nodes, depth, ids)
     try:
-        _collect_facts(data, nodes, index, saved)
+        _collect_facts(data, nodes, ids, index, saved)
         _name_output(data, tensor)
         _read_shapes(data, nodes, select(data))
     finally:
         nodes.clear()
+        ids.clear()
     return data
 
 
@@ -146,23 +160,27 @@ def _read_shapes(data: GraphData, nodes: list[Any], wanted: Iterable[int]) -> No
             continue
 
 
-def _bfs(data: GraphData, root: Any, max_nodes: int, depth: int | None) -> list[Any]:
-    ids: dict[Any, int] = {root: 0}
+def _bfs(data: GraphData, root: Any, max_nodes: int, depth: int | None, ids: dict[Any, int]) -> list[Any]:
+    """Breadth-first ids from the root; fills ``data.inputs``/``constants``/``unvisited``
+    and ``ids`` (node -> id). Visits at most ``max(1, max_nodes)`` nodes."""
+    ids[root] = 0
     nodes: list[Any] = [root]
+    if depth is None:
+        _bfs_unbounded(data, nodes, ids, max(1, max_nodes))
+        return nodes
     levels: list[int] = [0]
     inputs = data.inputs
     constants = data.constants
     limit = max(1, max_nodes)
-    bounded_depth = depth is not None
     for i, node in enumerate(nodes):
         ins: list[int] = []
         inputs.append(ins)
-        if bounded_depth and levels[i] >= depth:  # type: ignore[operator]
+        if levels[i] >= depth:
             hidden = sum(1 for fn, _ in node.next_functions if fn is not None)
             if hidden:
                 data.unvisited[i] = hidden
             continue
-        level = levels[i] + 1 if bounded_depth else 0
+        level = levels[i] + 1
         missing = none = 0
         for fn, _ in node.next_functions:
             if fn is None:
@@ -175,45 +193,125 @@ def _bfs(data: GraphData, root: Any, max_nodes: int, depth: int | None) -> list[
                     continue
                 j = ids[fn] = len(nodes)
                 nodes.append(fn)
-                if bounded_depth:
-                    levels.append(level)
+                levels.append(level)
             ins.append(j)
         if none:
             constants[i] = none
         if missing:
             data.unvisited[i] = missing
-    ids.clear()
     return nodes
 
 
-def _collect_facts(data: GraphData, nodes: list[Any], index: NameIndex, probe_saved: bool) -> None:
-    ops_ = data.ops
-    kinds = data.kinds
-    node_names = index.nodes
-    pending: list[tuple[int, str, Any]] = []
+def _bfs_unbounded(data: GraphData, nodes: list[Any], ids: dict[Any, int], limit: int) -> None:
+    """The common case (no ``depth``): the leanest loop, close to a bare walk."""
+    inputs_append = data.inputs.append
     constants = data.constants
-    types = _TYPES
-    for i, node in enumerate(nodes):
-        info = types.get(type(node)) or _type_info(node)
-        ops_.append(info.name)
+    unvisited = data.unvisited
+    get = ids.get
+    add = nodes.append
+    i = 0
+    for node in nodes:
+        ins: list[int] = []
+        push = ins.append
+        none = missing = 0
+        for fn, _ in node.next_functions:
+            if fn is None:
+                none += 1
+                continue
+            j = get(fn)
+            if j is None:
+                j = len(nodes)
+                if j >= limit:
+                    missing += 1
+                    continue
+                ids[fn] = j
+                add(fn)
+            push(j)
+        inputs_append(ins)
+        if none:
+            constants[i] = none
+        if missing:
+            unvisited[i] = missing
+        i += 1
+
+
+def _collect_facts(data: GraphData, nodes: list[Any], ids: dict[Any, int], index: NameIndex,
+                   probe_saved: bool) -> None:
+    types = list(map(type, nodes))
+    infos: dict[type, _TypeInfo] = {}
+    for tp, node in dict(zip(types, nodes)).items():  # one node of each type
+        infos[tp] = _TYPES.get(tp) or _type_info(node)
+    data.ops.extend(map({tp: info.name for tp, info in infos.items()}.__getitem__, types))
+    data.kinds.extend(map({tp: "leaf" if info.is_leaf else "op" for tp, info in infos.items()}.__getitem__,
+                          types))
+    by_type: dict[type, list[int]] = {tp: [] for tp in infos}
+    for i, tp in enumerate(types):
+        by_type[tp].append(i)
+    constants = data.constants
+    pending: list[tuple[int, str, Any]] = []
+    for tp, members in by_type.items():
+        info = infos[tp]
         if info.is_leaf:
-            kinds.append("leaf")
-            _describe_leaf(data, i, node, index)
-            continue
-        kinds.append("op")
-        name = node_names.get(id(node))
-        if name is not None:
-            data.names[i] = name
-        if info.custom or probe_saved or i in constants:
-            _probe_saved(data, i, node, info, index, probe_saved, pending)
+            for i in members:
+                _describe_leaf(data, i, nodes[i], index)
+        elif info.custom or probe_saved:
+            for i in members:
+                _probe_saved(data, i, nodes[i], info, index, probe_saved, pending)
         elif info.slots:
-            _check_saved(data, i, node, info.slots)
+            probe = [i for i in members if i in constants] if constants else []
+            for i in probe:
+                _probe_saved(data, i, nodes[i], info, index, False, pending)
+            if probe:
+                members = [i for i in members if i not in constants]
+            _check_saved_many(data, nodes, members, info)
+        elif constants:
+            for i in members:
+                if i in constants:
+                    _probe_saved(data, i, nodes[i], info, index, False, pending)
+    kinds = data.kinds
+    for key, name in index.nodes.items():
+        i = ids.get(index.node_objects.get(key))
+        if i is not None and kinds[i] == "op":
+            data.names[i] = name
+    # Node order, as a node-by-node pass would have made them (flags/problems order).
+    for column in ("names", "flags", "notes", "saved"):
+        values = getattr(data, column)
+        if len(values) > 1:
+            setattr(data, column, dict(sorted(values.items())))
+    pending.sort(key=lambda item: item[0])
     for i, name, value in pending:
         _add_constant(data, i, name, value, index)
     if index.frozen:
         _guess_frozen(data, index)
     for i, count in data.unvisited.items():
         data.flag(i, "truncated", f"{count} input(s) not drawn (raise max_nodes/depth)")
+
+
+_UNPACK_HOOK = attrgetter("unpack_hook")
+
+
+def _check_saved_many(data: GraphData, nodes: list[Any], members: list[int], info: _TypeInfo) -> None:
+    """Let torch check the versions of every saved tensor of ``members`` (nodes of one type).
+
+    Reads run in C (``map`` over ``attrgetter``s) while nothing is wrong; any
+    hook, absent/list slot or unpack error sends the group to the per-node path
+    (:func:`_check_saved`), which records what exactly is wrong.
+    """
+    if not members:
+        return
+    group = list(map(nodes.__getitem__, members))
+    try:
+        raws = list(map(info.raw, group))  # type: ignore[arg-type]
+        if len(info.slots) > 1:
+            raws = list(chain.from_iterable(raws))
+        hooks = list(map(_UNPACK_HOOK, raws))  # AttributeError on None or list slots
+        if hooks.count(None) == len(hooks):
+            deque(map(info.unpack, group), maxlen=0)  # type: ignore[arg-type]  # raises on a problem
+            return
+    except (AttributeError, RuntimeError, TypeError):
+        pass
+    for i, node in zip(members, group):
+        _check_saved(data, i, node, info.slots)
 
 
 def _describe_leaf(data: GraphData, i: int, node: Any, index: NameIndex) -> None:
