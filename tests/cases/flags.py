@@ -25,6 +25,12 @@ CASES = [
         "requires-grad-nonleaf", "nonleaf_flag", "h", "h.requires_grad = False",
     ),
     Case(
+        "scaled_init_then_flag",
+        "https://discuss.pytorch.org/t/how-to-define-a-leaf-tensor-in-pytorch-0-4-1/28461 (w = randn(..., requires_grad=True) * 0.01 is not a leaf; reduced)",
+        ["import torch\nw = torch.randn(3, 1, requires_grad=True) * 0.01", "w.requires_grad = True"],
+        "requires-grad-nonleaf", "nonleaf_flag", "w", "w.requires_grad = True",
+    ),
+    Case(
         "int_tensor_literal",
         "https://github.com/pytorch/pytorch/issues/53466 (torch.tensor([1], requires_grad=True) from the enable_grad docs)",
         ["import torch", "x = torch.tensor([1, 2, 3], requires_grad=True)"],
