@@ -305,7 +305,11 @@ CATALOGUE = {
                "# x = torch.randn(..., device=device, requires_grad=True)",
         "warnings": [],
         "causes": {
-            "nonleaf_flag": {},
+            "nonleaf_flag": {
+                "fix": "{fixed_line}  # a new leaf, cut from the graph that computed {var}\n"
+                       "# to train a tensor, set requires_grad on the leaf you create (after .to()/.cuda() and scaling):\n"
+                       "# w = (torch.randn(3, 1) * 0.01).to(device).requires_grad_()",
+            },
             "unknown": {
                 "title": "requires_grad can only be changed on leaf tensors",
                 "explanation": "The tensor whose `requires_grad` is set at {where} (`{line}`) was computed by an "

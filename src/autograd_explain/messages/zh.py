@@ -292,7 +292,11 @@ CATALOGUE = {
                "# x = torch.randn(..., device=device, requires_grad=True)",
         "warnings": [],
         "causes": {
-            "nonleaf_flag": {},
+            "nonleaf_flag": {
+                "fix": "{fixed_line}  # 一个新的叶子张量，与计算出 {var} 的计算图断开\n"
+                       "# 要训练一个张量，请对你创建的叶子张量设置 requires_grad（在 .to()/.cuda() 和缩放之后）：\n"
+                       "# w = (torch.randn(3, 1) * 0.01).to(device).requires_grad_()",
+            },
             "unknown": {
                 "title": "只能修改叶子张量的 requires_grad",
                 "explanation": "{where}（`{line}`）设置 `requires_grad` 的张量是由运算得到的；只有叶子张量"

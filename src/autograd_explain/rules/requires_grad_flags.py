@@ -78,7 +78,9 @@ def diagnose_nonleaf(analysis: Analysis) -> Finding:
             name = dotted_name(site.target) or text(site.target)
             made = definition_stmt(analysis, name, stmt)
             grad_fn = live.node_name(live.grad_fn(value)) if live.is_tensor(value) else None
-            return finding(analysis, kind, "nonleaf_flag", [name], stmt,
+            fixed = f"{name} = {name}.detach().requires_grad_()" if site.value is True \
+                else f"{name} = {name}.detach()"
+            return finding(analysis, kind, "nonleaf_flag", [name], stmt, fixed_line=fixed,
                            flag=str(site.value) if site.value is not None else "...",
                            grad_fn=grad_fn or "?", made_line=made.line if made else None,
                            made_where=location(made) if made else None)
