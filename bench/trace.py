@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograd_explain import trace
+from autograd_explain import tracing as trace
 
 class Workload:
     """A training step on a fixed batch, and a reset to the initial weights.

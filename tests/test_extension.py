@@ -43,7 +43,7 @@ def shell_state(shell) -> dict:
 
 
 def _trace_enabled():
-    trace = sys.modules.get("autograd_explain.trace")
+    trace = sys.modules.get("autograd_explain.tracing")
     return trace.is_enabled() if trace is not None else False
 
 

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from autograd_explain import trace
+from autograd_explain import tracing as trace
 
 BACKENDS = ["kernels", "mode"]
 

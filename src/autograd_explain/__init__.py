@@ -47,7 +47,7 @@ def __getattr__(name: str) -> Any:
 
         return gradgraph
     if name == "trace":
-        from .trace import trace
+        from .tracing import trace
 
         return trace
     if name in ("install", "uninstall"):

@@ -93,7 +93,7 @@ def run(path: str, args: Sequence[str], *, trace: bool = False, language: str | 
     path = os.path.abspath(path)
     sys.path[0] = os.path.dirname(path)
     if trace:
-        from .trace import enable
+        from .tracing import enable
 
         enable()
     try:
@@ -107,7 +107,7 @@ def run(path: str, args: Sequence[str], *, trace: bool = False, language: str | 
         return 1
     finally:
         if trace:
-            from .trace import disable
+            from .tracing import disable
 
             disable()
     return 0

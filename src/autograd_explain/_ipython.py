@@ -54,7 +54,7 @@ class AutogradExplain(Magics):
         """``%autograd_explain trace on|off|status``: record in-place writes for exact blame lines."""
         words = line.split()
         if len(words) >= 1 and words[0] == "trace":
-            from . import trace
+            from . import tracing as trace
 
             action = words[1] if len(words) > 1 else "status"
             if action == "on":

@@ -440,7 +440,7 @@ def _traced_write(analysis: Analysis, fields: dict[str, str] | Any, expected: in
     culprit node: a saved *result* was written while that node was its grad_fn.
     """
     try:
-        from .. import trace
+        from .. import tracing as trace
     except Exception:
         return None
     finder = getattr(trace, "find_culprit_write", None)

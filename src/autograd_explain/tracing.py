@@ -46,7 +46,6 @@ import re
 import sys
 import sysconfig
 import threading
-import types
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, NamedTuple, Protocol, Sequence
@@ -622,18 +621,3 @@ def find_culprit_write(
             shape = None
     return find_culprit(expected_version, shape=shape, current_version=current_version, node=node, tensor=tensor)
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``ae.trace()`` work after this submodule has been imported.
-
-    The package exposes the :func:`trace` context manager as ``ae.trace``
-    lazily, but importing ``autograd_explain.trace`` rebinds that package
-    attribute to this module; calling the module then does what calling the
-    function does.
-    """
-
-    def __call__(self, capacity: int | None = None, backend: str = "auto") -> Any:
-        return trace(capacity, backend)
-
-
-sys.modules[__name__].__class__ = _CallableModule
