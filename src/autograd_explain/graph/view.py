@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
 
 from . import ops
 from .naming import block_of
@@ -110,17 +111,21 @@ def _reduce(data: GraphData, collapse: bool) -> _Reduced:
     n = len(data.ops)
     rep = list(range(n))
     hidden = {"shape ops": 0, "inlined parameters": 0}
+    elided: set[int] = set()
     if collapse:
-        elide = [False] * n
         shape_ops, flags, names, inputs = ops.SHAPE_OPS, data.flags, data.names, data.inputs
-        for i, op in enumerate(data.ops):
-            if (op in shape_ops and len(inputs[i]) == 1 and i != data.root
-                    and i not in flags and i not in names):
+        candidates = [i for i, op in enumerate(data.ops) if op in shape_ops] if shape_ops else []
+        for i in candidates:
+            if len(inputs[i]) == 1 and i != data.root and i not in flags and i not in names:
+                elided.add(i)
+        hidden["shape ops"] = len(elided)
+        if elided:
+            elide = [False] * n
+            for i in elided:
                 elide[i] = True
-                hidden["shape ops"] += 1
-        for i in range(n):
-            if elide[i] and rep[i] == i:
-                _resolve(i, data.inputs, elide, rep)
+            for i in sorted(elided):
+                if rep[i] == i:
+                    _resolve(i, data.inputs, elide, rep)
     ins: list[list[int]] = [[] for _ in range(n)]
     heads: dict[tuple[int, int], int] = {}
     users: dict[int, set[int]] = {}  # leaf -> its kept consumers
@@ -195,7 +200,7 @@ def _collapse_repeats(data: GraphData, reduced: _Reduced, by_rank: list[list[int
                       repeats: dict[int, int]) -> None:
     signatures = _signatures(data, reduced, by_rank)
     for start, stop, period in _repeated_runs(signatures):
-        members = [i for r in range(start, stop) for i in by_rank[r]]
+        members = list(chain.from_iterable(by_rank[start:stop]))
         box = len(boxes)
         boxes.append(("repeat", members))
         repeats[box] = (stop - start) // period
@@ -214,19 +219,23 @@ def _by_rank(rank: list[int]) -> list[list[int]]:
 def _signatures(data: GraphData, reduced: _Reduced, by_rank: list[list[int]]) -> list[object]:
     """One hashable per rank; ranks with a flagged or named node never match another rank."""
     sigs: list[object] = []
-    flags, names, ops_, inlined, kinds = data.flags, data.names, data.ops, reduced.inlined, data.kinds
+    flags, names, inlined, kinds = data.flags, data.names, reduced.inlined, data.kinds
+    # Flagged and named nodes (the user's own variables) must stay visible.
+    special = set(flags)
+    special.update(i for i in names if kinds[i] != "input")
+    label = data.ops
+    if inlined:
+        label = list(label)
+        for i, leaves in inlined.items():
+            label[i] += "+" * len(leaves)
     for r, members in enumerate(by_rank):
         if len(members) == 1:  # the common case in long loops: no tuple, no sort
             i = members[0]
-            if i in flags or (i in names and kinds[i] != "input"):
-                sigs.append(("unique", r))
-            else:
-                sigs.append(ops_[i] + "+" * len(inlined[i]) if i in inlined else ops_[i])
-        elif any(i in flags or (i in names and kinds[i] != "input") for i in members):
-            # Flagged and named nodes (the user's own variables) must stay visible.
+            sigs.append(("unique", r) if i in special else label[i])
+        elif not special.isdisjoint(members):
             sigs.append(("unique", r))
         else:
-            sigs.append(tuple(sorted(ops_[i] + "+" * len(inlined.get(i, ())) for i in members)))
+            sigs.append(tuple(sorted(map(label.__getitem__, members))))
     return sigs
 
 
@@ -284,6 +293,9 @@ def _runs_for_period(sigs: list[object], p: int, min_repeats: int) -> list[tuple
 def _cut_to_budget(by_rank: list[list[int]], groups: list[int],
                    boxes: list[tuple[str, list[int]]], max_draw: int) -> None:
     """Fold the deepest ranks into one "more" box when there are too many boxes."""
+    grouped = sum(len(members) for _, members in boxes)
+    if sum(map(len, by_rank)) - grouped + len(boxes) <= max_draw:
+        return  # everything fits (repeat boxes are disjoint runs of ranks)
     drawn = 0
     seen_boxes: set[int] = set()
     for r, members in enumerate(by_rank):
