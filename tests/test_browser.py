@@ -71,8 +71,11 @@ _CONTRAST_JS = r"""
   for (const el of elements) {
     const own = [...el.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim()).map(n => n.textContent.trim());
     if (!own.length) continue;
+    if (["title", "style", "desc", "script", "metadata"].includes(el.tagName.toLowerCase()) || el.closest("defs")) continue;
     const style = getComputedStyle(el);
     if (style.visibility === "hidden" || style.display === "none") continue;
+    const rect = el.getBoundingClientRect();
+    if (rect.width === 0 || rect.height === 0) continue;  // not drawn
     const isSvg = el instanceof SVGElement;
     const bg = isSvg ? svgBackground(el) : htmlBackground(el);
     const raw = parse(isSvg ? style.fill : style.color);
@@ -156,29 +159,72 @@ def test_panels_visible_and_readable(browser, html_pages, theme):
         page.close()
 
 
+_BACKGROUND_JS = r"""
+(el) => {
+  const parse = (t) => { const m = /^rgba?\(([^)]*)\)$/.exec(t.trim()); if (!m) return null;
+    const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const layers = [];
+  for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+    const c = parse(getComputedStyle(e).backgroundColor || "");
+    if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+  }
+  let bg = [255, 255, 255];
+  for (const c of layers.reverse()) bg = [0, 1, 2].map(i => c[i] * c[3] + bg[i] * (1 - c[3]));
+  return bg.map(Math.round);
+}
+"""
+
+
+def _svg_text(src: str) -> str:
+    import base64
+    from urllib.parse import unquote
+
+    head, _, data = src.partition(",")
+    return base64.b64decode(data).decode("utf-8") if ";base64" in head else unquote(data)
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_graph_svg_visible_and_readable(browser, html_pages, theme):
+    """Graph outputs (nbconvert and JupyterLab show image/svg+xml as an <img>) are drawn and readable.
+
+    The drawing's own colours cannot follow the page's theme inside an <img>, so its text is
+    checked against its own shapes, or against the page background where it is transparent.
+    """
     page = _open(browser, html_pages[theme])
     try:
-        svgs = page.locator(".jp-RenderedSVG svg, .jp-OutputArea-output svg")
-        count = svgs.count()
+        outputs = page.locator(".jp-RenderedSVG img, .jp-RenderedSVG svg")
+        count = outputs.count()
         assert count >= 2, f"{count} SVG graphs in the {theme} page"
         failures = []
         for index in range(count):
-            svg = svgs.nth(index)
-            svg.scroll_into_view_if_needed()
-            box = svg.bounding_box()
-            if not svg.is_visible() or not box or box["width"] < 20 or box["height"] < 20:
+            output = outputs.nth(index)
+            output.scroll_into_view_if_needed()
+            box = output.bounding_box()
+            if not output.is_visible() or not box or box["width"] < 20 or box["height"] < 20:
                 failures.append(f"svg {index}: not visible or too small ({box})")
                 continue
-            items = svg.evaluate(_CONTRAST_JS)
+            output.screenshot(path=str(SHOTS / f"graph-{index}-{theme}.png"))
+            if output.evaluate("e => e.tagName.toLowerCase()") == "img":
+                if not output.evaluate("e => e.complete && e.naturalWidth > 0"):
+                    failures.append(f"svg {index}: the browser could not draw the SVG image")
+                    continue
+                background = output.evaluate(_BACKGROUND_JS)
+                markup = _svg_text(output.get_attribute("src") or "")
+                probe = browser.new_page()
+                try:
+                    probe.set_content(f"<html><body style=\"margin:0;background:rgb({','.join(map(str, background))})\">"
+                                      f"{markup}</body></html>")
+                    items = probe.locator("svg").first.evaluate(_CONTRAST_JS)
+                finally:
+                    probe.close()
+            else:
+                items = output.evaluate(_CONTRAST_JS)
             if not items:
                 failures.append(f"svg {index}: no text")
             for item in items:
                 if item["ratio"] < MIN_CONTRAST:
                     failures.append(f"svg {index}: {item['text']!r} contrast {item['ratio']:.2f} "
                                     f"({item['color']} on {item.get('background')})")
-            svg.screenshot(path=str(SHOTS / f"graph-{index}-{theme}.png"))
         assert not failures, "\n".join(failures[:20])
     finally:
         page.close()
