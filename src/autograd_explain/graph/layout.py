@@ -173,10 +173,16 @@ def _order(rows: list[list[int]], up: list[list[int]], down: list[list[int]], sw
                 continue
             neighbours = up if downward else down
             keys = {}
+            at = pos.__getitem__
             for u in row:
                 ns = neighbours[u]
-                keys[u] = sum(pos[v] for v in ns) / len(ns) if ns else pos[u]
-            row.sort(key=lambda u: keys[u])
+                if not ns:
+                    keys[u] = pos[u]
+                elif len(ns) == 1:
+                    keys[u] = pos[ns[0]]
+                else:
+                    keys[u] = sum(map(at, ns)) / len(ns)
+            row.sort(key=keys.__getitem__)
             for k, u in enumerate(row):
                 pos[u] = k
 
@@ -189,6 +195,7 @@ def _place_x(rows: list[list[int]], widths: list[float], up: list[list[int]],
         for u in row:
             xs[u] = x + widths[u] / 2
             x += widths[u] + SEP
+    at = xs.__getitem__
     for sweep in range(4):
         downward = sweep % 2 == 0
         sequence = rows if downward else rows[::-1]
@@ -198,12 +205,17 @@ def _place_x(rows: list[list[int]], widths: list[float], up: list[list[int]],
                 u = row[0]
                 ns = neighbours[u]
                 if ns:
-                    xs[u] = sum(xs[v] for v in ns) / len(ns)
+                    xs[u] = xs[ns[0]] if len(ns) == 1 else sum(map(at, ns)) / len(ns)
                 continue
             targets = []
             for u in row:
                 ns = neighbours[u]
-                targets.append(sum(xs[v] for v in ns) / len(ns) if ns else xs[u])
+                if not ns:
+                    targets.append(xs[u])
+                elif len(ns) == 1:
+                    targets.append(xs[ns[0]])
+                else:
+                    targets.append(sum(map(at, ns)) / len(ns))
             _pack(row, targets, widths, xs)
     low = min((xs[u] - widths[u] / 2 for row in rows for u in row), default=MARGIN)
     return [x - low + MARGIN for x in xs]

@@ -264,10 +264,7 @@ def _collect_facts(data: GraphData, nodes: list[Any], ids: dict[Any, int], index
             if probe:
                 members = [i for i in members if i not in constants]
             _check_saved_many(data, nodes, members, info)
-        elif constants:
-            for i in members:
-                if i in constants:
-                    _probe_saved(data, i, nodes[i], info, index, False, pending)
+        # (an op type without saved slots has nothing to probe: its constants stay unnamed)
     kinds = data.kinds
     for key, name in index.nodes.items():
         i = ids.get(index.node_objects.get(key))
@@ -279,8 +276,9 @@ def _collect_facts(data: GraphData, nodes: list[Any], ids: dict[Any, int], index
         if len(values) > 1:
             setattr(data, column, dict(sorted(values.items())))
     pending.sort(key=lambda item: item[0])
+    facts: dict[int, tuple[Any, Any]] = {}  # one tensor often feeds every step of a loop
     for i, name, value in pending:
-        _add_constant(data, i, name, value, index)
+        _add_constant(data, i, name, value, index, facts)
     if index.frozen:
         _guess_frozen(data, index)
     for i, count in data.unvisited.items():
@@ -445,8 +443,12 @@ def _saved_facts(slot: str, value: torch.Tensor, name: str | None) -> Saved:
         return Saved(slot, name=name)
 
 
-def _add_constant(data: GraphData, i: int, name: str, value: Any, index: NameIndex) -> None:
-    """Give a node to an input that did not require grad, when the namespace names it."""
+def _add_constant(data: GraphData, i: int, name: str, value: Any, index: NameIndex,
+                  facts: dict[int, tuple[Any, Any]] | None = None) -> None:
+    """Give a node to an input that did not require grad, when the namespace names it.
+
+    ``facts`` caches shape and dtype by ``id(value)`` across calls of one walk.
+    """
     if not data.constants.get(i):
         return
     for j in data.inputs[i]:
@@ -454,7 +456,18 @@ def _add_constant(data: GraphData, i: int, name: str, value: Any, index: NameInd
             return
     j = data.add_node("", "input")
     data.names[j] = name
-    _tensor_facts(data, j, value)
+    if facts is None:
+        _tensor_facts(data, j, value)
+    else:
+        known = facts.get(id(value))
+        if known is None:
+            _tensor_facts(data, j, value)
+            known = facts[id(value)] = (data.shapes.get(j), data.dtypes.get(j))
+        else:
+            if known[0] is not None:
+                data.shapes[j] = known[0]
+            if known[1] is not None:
+                data.dtypes[j] = known[1]
     data.inputs[i].append(j)
     data.constants[i] -= 1
     if not data.constants[i]:
