@@ -45,11 +45,13 @@ def ip(shell) -> Iterator[object]:
     import autograd_explain.pipeline as pipeline
 
     shell.reset(new_session=True)
+    shell.config.pop("AutogradExplain", None)  # a language set by an earlier test must not leak
     shell.run_line_magic("load_ext", "autograd_explain")
     pipeline.remember(None)
     yield shell
     shell.run_line_magic("unload_ext", "autograd_explain")
-    shell.reset(new_session=False)
+    shell.config.pop("AutogradExplain", None)
+    shell.reset(new_session=True)
 
 
 def run_cells(shell, cells: list[str]) -> CellRun:

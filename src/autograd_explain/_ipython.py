@@ -46,6 +46,9 @@ class AutogradExplain(Magics):
     Simplified Chinese (default: ``$AUTOGRAD_EXPLAIN_LANG`` or English).
     """
 
+    #: set when ``%autograd_explain trace on`` ran, so that unloading turns it off again.
+    started_trace = False
+
     language = Unicode("", help="Language of explanations: 'en' or 'zh' "
                                 "(empty: $AUTOGRAD_EXPLAIN_LANG, else English).").tag(config=True)
 
@@ -59,6 +62,7 @@ class AutogradExplain(Magics):
             action = words[1] if len(words) > 1 else "status"
             if action == "on":
                 trace.enable()
+                self.started_trace = True
             elif action == "off":
                 trace.disable()
             elif action != "status":
@@ -82,10 +86,8 @@ def load(shell: Any) -> None:
         registry=dict(manager.registry),
         configurables=list(shell.configurables),
     )
-    state.extras["trace_was_on"] = _trace_on()
-    magics = AutogradExplain(shell=shell)
+    magics = AutogradExplain(shell=shell)  # Magics.__init__ adds it to shell.configurables
     state.magics = magics
-    shell.configurables.append(magics)
     shell.register_magics(magics)
     try:
         from .graph.magic import GradGraphMagics
@@ -108,34 +110,35 @@ def load(shell: Any) -> None:
 
 
 def unload(shell: Any) -> None:
-    """Put back the exception hook, magics and configurables found at load time."""
+    """Put back the exception hook, and remove only the magics and configurable we added.
+
+    Whatever else changed meanwhile (a lazily loaded ``%config``, another
+    extension's magics) stays as it is.
+    """
     state = _installations.pop(id(shell), None)
     if state is None:
         return
     shell.custom_exceptions = state.custom_exceptions
     shell.CustomTB = state.custom_tb
     manager = shell.magics_manager
-    manager.magics["line"].clear()
-    manager.magics["line"].update(state.line_magics)
-    manager.magics["cell"].clear()
-    manager.magics["cell"].update(state.cell_magics)
-    manager.registry.clear()
-    manager.registry.update(state.registry)
-    shell.configurables[:] = state.configurables
-    if _trace_on() and not state.extras.get("trace_was_on"):  # turned on by our magic
-        try:
-            sys.modules[__package__ + ".trace"].disable()
-        except Exception:
-            pass
+    ours = {"AutogradExplain", "GradGraphMagics"}
+    for kind, before in (("line", state.line_magics), ("cell", state.cell_magics)):
+        table = manager.magics[kind]
+        for name, function in list(table.items()):
+            owner = type(getattr(function, "__self__", None)).__name__
+            if owner in ours:
+                if name in before:
+                    table[name] = before[name]
+                else:
+                    del table[name]
+    for name in ours:
+        if name in manager.registry and name not in state.registry:
+            del manager.registry[name]
+    shell.configurables[:] = [c for c in shell.configurables if type(c).__name__ not in ours]
+    if state.magics is not None and state.magics.started_trace:
+        from . import tracing
 
-
-def _trace_on() -> bool:
-    """Whether trace mode is recording (without importing the trace module)."""
-    trace = sys.modules.get(__package__ + ".trace")
-    try:
-        return bool(trace is not None and trace.is_enabled())
-    except Exception:
-        return False
+        tracing.disable()
 
 
 def _show_traceback(shell: Any, etype: type[BaseException], evalue: BaseException, tb: Any,
