@@ -46,6 +46,17 @@ Facts = Mapping[str, Mapping[str, object]]
 
 
 @dataclass(frozen=True)
+class Location:
+    """A place in a cell or file; worded by the catalogue of the chosen language."""
+
+    label: str
+    lineno: int
+
+    def __str__(self) -> str:
+        return f"{self.label}, line {self.lineno}"
+
+
+@dataclass(frozen=True)
 class Finding:
     """What a rule found, before any wording.
 

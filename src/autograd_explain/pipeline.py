@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Mapping
 
-from .diagnosis import Diagnosis, Finding
+from .diagnosis import Diagnosis, Finding, Location
 from .errors import parse_error
 
 _state = threading.local()
@@ -74,12 +74,11 @@ def _explain(exc: BaseException, namespace: Mapping[str, Any] | None, language: 
     return build_diagnosis(finding, language, raised_at=raised_at, cell=cell)
 
 
-def _raised_at(analysis: Any) -> str | None:
+def _raised_at(analysis: Any) -> Location | None:
     stmt = analysis.raising_stmt
     if stmt is None:
         return None
-    label = stmt.unit.label or stmt.filename
-    return f"{label}, line {stmt.lineno}"
+    return Location(stmt.unit.label or stmt.filename, stmt.lineno)
 
 
 def _cell_of(analysis: Any, finding: Finding) -> str | None:

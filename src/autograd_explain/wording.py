@@ -11,19 +11,19 @@ import ast
 import re
 from typing import Any, Mapping
 
-from .diagnosis import Diagnosis, Finding
+from .diagnosis import Diagnosis, Finding, Location
 from .messages import catalogue, fill, normalise_language
 from .source import dotted_name
 
 
-def build_diagnosis(finding: Finding, language: str | None = None, raised_at: str | None = None,
+def build_diagnosis(finding: Finding, language: str | None = None, raised_at: Location | str | None = None,
                     cell: str | None = None) -> Diagnosis:
     language = normalise_language(language)
     texts = catalogue(language)
     common: Mapping[str, str] = texts["_common"]
     entry: Mapping[str, Any] = texts.get(finding.kind, {})
     specific: Mapping[str, str] = entry.get("causes", {}).get(finding.cause, {})
-    params = dict(finding.params)
+    params = {key: _worded(value, common) for key, value in finding.params.items()}
     params.update(_snippets(finding, params))
     params.setdefault("fixed", params.get("line") or "")
     if params.get("saved_by"):
@@ -48,12 +48,18 @@ def build_diagnosis(finding: Finding, language: str | None = None, raised_at: st
         facts={name: dict(values) for name, values in finding.facts.items()},
         line=finding.line,
         cell=cell,
-        raised_at=raised_at,
+        raised_at=str(_worded(raised_at, common)) if raised_at is not None else None,
         target=finding.target,
         warnings=warnings,
         evidence=finding.evidence,
         language=language,
     )
+
+
+def _worded(value: object, common: Mapping[str, str]) -> object:
+    if isinstance(value, Location):
+        return fill(common["location"], {"cell": value.label, "lineno": value.lineno})
+    return value
 
 
 def _snippets(finding: Finding, params: Mapping[str, object]) -> dict[str, str]:

@@ -15,6 +15,7 @@ CATALOGUE = {
                               "backward() then runs, but no gradient reaches your parameters and the model learns nothing.",
         "warn_retain_graph": "Do not add `retain_graph=True` everywhere: it only hides this error, keeps every "
                              "step's graph alive (memory grows each iteration) and can double-count gradients.",
+        "location": "{cell}, line {lineno}",
         "saved_clause": " (`{saved_by}`, {saved_where})",
         "warn_detach_item": "Do not call `.detach().item()` and then `backward()`: a Python number has no `backward()`.",
         "warn_data_bypass": "Do not reach for `.data` to silence this: `{var}.data -= ...` skips autograd's checks "

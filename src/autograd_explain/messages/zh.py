@@ -5,6 +5,7 @@
 
 CATALOGUE = {
     "_common": {
+        "location": "{cell} 第 {lineno} 行",
         "heading": "autograd_explain",
         "culprit": "问题变量",
         "blamed_line": "需要修改的行",

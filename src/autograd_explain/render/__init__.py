@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..diagnosis import Diagnosis
-from ..messages import catalogue
+from ..messages import catalogue, fill
 
 FACT_ORDER = ("type", "requires_grad", "grad_fn", "is_leaf", "_version", "shape", "dtype", "device",
               "is_inference", "value", "parameters", "trainable")
@@ -21,7 +21,9 @@ def labels(diagnosis: Diagnosis) -> Mapping[str, str]:
 
 def blamed_location(diagnosis: Diagnosis) -> str:
     where = diagnosis.cell or diagnosis.filename or "?"
-    return f"{where}, line {diagnosis.lineno}" if diagnosis.lineno is not None else where
+    if diagnosis.lineno is None:
+        return where
+    return fill(labels(diagnosis)["location"], {"cell": where, "lineno": diagnosis.lineno})
 
 
 def fact_items(facts: Mapping[str, object]) -> list[tuple[str, str]]:

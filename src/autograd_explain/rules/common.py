@@ -7,7 +7,7 @@ from typing import Any, Iterable, Iterator
 
 from .. import live
 from ..context import Analysis
-from ..diagnosis import Finding
+from ..diagnosis import Finding, Location
 from ..source import Stmt, dotted_name
 
 
@@ -56,11 +56,11 @@ def finding(analysis: Analysis, kind: str, cause: str, variables: Iterable[str |
     )
 
 
-def location(stmt: Stmt | None) -> str:
+def location(stmt: Stmt | None) -> Location | str:
+    """Where ``stmt`` is (the wording turns it into "In [3], line 2" or "In [3] 第 2 行")."""
     if stmt is None:
         return "?"
-    label = stmt.unit.label or stmt.filename
-    return f"{label}, line {stmt.lineno}"
+    return Location(stmt.unit.label or stmt.filename, stmt.lineno)
 
 
 def calls_in(node: ast.AST) -> Iterator[ast.Call]:

@@ -66,7 +66,7 @@ def _fixed_code(analysis: Analysis, cause: str, variable: str | None, stmt: Stmt
     if cause == "non_differentiable_op" and variable and upstream:
         consumer = _consumer(analysis, variable, stmt)
         if consumer is not None:
-            return f"{line}  # for metrics only\n{fixes.replace_name(consumer.line, variable, upstream)}"
+            return f"{line}\n{fixes.replace_name(consumer.line, variable, upstream)}"
     return line
 
 
