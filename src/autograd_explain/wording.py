@@ -23,6 +23,10 @@ def build_diagnosis(finding: Finding, language: str | None = None, raised_at: Lo
     common: Mapping[str, str] = texts["_common"]
     entry: Mapping[str, Any] = texts.get(finding.kind, {})
     specific: Mapping[str, str] = entry.get("causes", {}).get(finding.cause, {})
+    variant = finding.params.get("variant")
+    if variant:
+        # A cause can be worded differently for a distinct shape of the same problem.
+        specific = {**specific, **entry.get("variants", {}).get(f"{finding.cause}/{variant}", {})}
     params = {key: _worded(value, common) for key, value in finding.params.items()}
     params.update(_snippets(finding, params))
     params.setdefault("fixed", params.get("line") or "")

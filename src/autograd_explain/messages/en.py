@@ -182,6 +182,16 @@ CATALOGUE = {
         "explanation": "A first `backward()` freed the saved values of this graph; a second one needs them again.",
         "fix": "# recompute the forward pass before each backward()",
         "warnings": ["warn_retain_graph"],
+        "variants": {
+            "shared_subgraph/across_iterations": {
+                "title": "Every iteration reuses the graph of `{var}`, freed by the first backward()",
+                "explanation": "`{var}` was computed once, before the loop ({where}: `{line}`), and each "
+                               "iteration's `{target}` is built from it. The first iteration's `backward()` "
+                               "freed the saved values of that part of the graph; the next iteration needs them.",
+                "fix": "# compute {var} inside the loop, so that each iteration has its own graph\n"
+                       "# (or use {var}.detach() if it needs no gradient)\n{line}",
+            },
+        },
         "causes": {
             "second_backward": {
                 "title": "backward() ran twice over the graph of `{var}`",

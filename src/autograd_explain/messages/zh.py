@@ -178,6 +178,15 @@ CATALOGUE = {
         "explanation": "第一次 `backward()` 释放了这个计算图保存的中间值；第二次又需要它们。",
         "fix": "# 每次 backward() 之前重新做一次前向传播",
         "warnings": ["warn_retain_graph"],
+        "variants": {
+            "shared_subgraph/across_iterations": {
+                "title": "每一轮迭代都复用 `{var}` 的计算图，而第一次 backward() 已经释放了它",
+                "explanation": "`{var}` 只在循环之前计算了一次（{where}：`{line}`），每一轮的 `{target}` 都由它"
+                               "算出。第一轮的 `backward()` 释放了这部分计算图保存的中间值；下一轮又需要它们。",
+                "fix": "# 把 {var} 的计算移到循环里面，让每一轮都有自己的计算图\n"
+                       "#（如果它不需要梯度，也可以用 {var}.detach()）\n{line}",
+            },
+        },
         "causes": {
             "second_backward": {
                 "title": "对 `{var}` 的计算图运行了两次 backward()",

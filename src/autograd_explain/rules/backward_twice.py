@@ -47,9 +47,10 @@ def diagnose(analysis: Analysis) -> Finding:
             return finding(analysis, KIND, "second_backward", [target_text], earlier_stmt, first=earlier_stmt.line)
     invariant = _graph_made_before_loop(analysis, stmt, target)
     if invariant is not None:
+        # Every iteration's loss shares the part of the graph built once before the loop.
         name, where = invariant
-        return finding(analysis, KIND, "state_carried_across_iterations", [name], where,
-                       [target_text], state=name)
+        return finding(analysis, KIND, "shared_subgraph", [name], where, [target_text],
+                       variant="across_iterations", first_loss=target_text, second_loss=target_text)
     if stmt.loops and not _defined_in_loop(analysis, target_text, stmt):
         return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
     if _has_freed_graph(analysis.target_value):
