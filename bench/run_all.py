@@ -4,8 +4,8 @@ Run: ``.venv/bin/python bench/run_all.py [--only NAME ...]`` (``make bench``).
 
 Each ``bench/*.py`` (except this file and helpers starting with ``_``) runs in
 its own process with the same interpreter; its full output is shown, then a
-table gathers one line per benchmark: its ``SUMMARY:`` lines when it prints
-some, else its last line of output.
+table gathers each benchmark's ``SUMMARY:`` lines when it prints some, else its
+last table (the last block of three or more lines).
 """
 
 from __future__ import annotations
@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
             print(process.stderr[-3000:], file=sys.stderr)
         lines = [line for line in process.stdout.splitlines() if line.strip()]
         summaries = [line.split("SUMMARY:", 1)[1].strip() for line in lines if line.startswith("SUMMARY:")]
-        if not summaries:
-            summaries = [lines[-1].strip() if lines else "(no output)"]
+        if not summaries:  # no SUMMARY line: the last block of 3+ lines (its table)
+            blocks = [block.strip().splitlines() for block in process.stdout.split("\n\n") if block.strip()]
+            tables = [block for block in blocks if len(block) >= 3]
+            summaries = (tables[-1] if tables else blocks[-1] if blocks else ["(no output)"])[:12]
         status = "ok" if process.returncode == 0 else f"exit {process.returncode}"
         results.append((script.stem, status, elapsed, summaries))
     print("\n===== summary =====")
