@@ -27,7 +27,6 @@ class NameIndex:
     """
 
     tensors: dict[int, str] = field(default_factory=dict)
-    modules: dict[int, str] = field(default_factory=dict)
     nodes: dict[int, str] = field(default_factory=dict)
     node_objects: dict[int, Any] = field(default_factory=dict)
     frozen: dict[str, list[tuple[str, torch.Tensor]]] = field(default_factory=dict)
@@ -114,9 +113,8 @@ def index_namespace(namespace: Mapping[str, Any] | None) -> NameIndex:
 def _index_module(index: NameIndex, name: str, module: torch.nn.Module) -> None:
     if name.startswith("_"):
         return
-    for path, sub in live.named_modules(module, prefix=name):
-        index.modules.setdefault(id(sub), path)
-        index.keep.append(sub)
+    # Only parameters are named (``data.modules`` comes from their qualified names):
+    # no separate walk of the submodules.
     for path, param in live.named_parameters(module, prefix=name):
         index.add_tensor(path, param, parameter=True)
         if not live.requires_grad(param):
