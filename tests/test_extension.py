@@ -191,6 +191,7 @@ def test_unload_turns_off_what_the_magics_turned_on(clean):
     _quiet(shell, '%config AutogradExplain.language = "zh"')
     shell.run_line_magic("unload_ext", "autograd_explain")
     after = shell_state(shell)
+    shell.config.pop("AutogradExplain", None)  # %config lives in the user's config, on purpose
     changed = [k for k in _diff(before, after) if k != "config"]
     assert not changed, {k: (before[k], after[k]) for k in changed}
 
@@ -217,3 +218,43 @@ def test_non_autograd_errors_are_untouched(clean):
 
     for cell, without, with_ext in zip(cells, baseline, loaded):
         assert scrub(with_ext) == scrub(without), cell
+
+
+def test_autograd_traceback_is_unchanged_and_followed_by_the_panel(clean):
+    """With the extension, the output starts with exactly what IPython printed without it."""
+    import re
+
+    shell = clean
+    setup = "import torch\nx = torch.ones(2, requires_grad=True)\ny = x.exp()\ny += 1"
+    cells = ["y.sum().backward()", "z = y.sum().item()\nz.backward()", "(x * 2).backward()",
+             "class Odd(RuntimeError):\n    def __str__(self):\n        raise ValueError('no str')\n"
+             "raise Odd('element 0 of tensors does not require grad and does not have a grad_fn')"]
+
+    def scrub(text):
+        text = re.sub(r"<ipython-input-\d+-[0-9a-f]+>", "<cell>", text)
+        text = re.sub(r"In\s*\[\d+\]", "In [N]", text)
+        return re.sub(r"0x[0-9a-f]+", "0x", text)
+
+    outputs = {}
+    for loaded in (False, True):
+        if loaded:
+            shell.run_line_magic("load_ext", "autograd_explain")
+        try:
+            outputs[loaded] = []
+            for cell in cells:
+                _quiet(shell, setup)
+                outputs[loaded].append(scrub(_quiet(shell, cell)[1]))
+        finally:
+            if loaded:
+                shell.run_line_magic("unload_ext", "autograd_explain")
+    for cell, without, with_ext in zip(cells, outputs[False], outputs[True]):
+        if "Odd" in cell:
+            # IPython itself reports the failing __str__ after the handler returns: the first
+            # traceback comes first, unchanged; IPython's second one still follows the panel
+            separator = "-" * 75 + "\n"
+            first, _, second = without.partition("\n" + separator)
+            assert with_ext.startswith(first), (first[-300:], with_ext[:len(first) + 100])
+            assert with_ext.endswith(separator + second), with_ext[-600:]
+            continue
+        assert with_ext.startswith(without), (cell, without[-500:], with_ext[:len(without) + 200][-700:])
+        assert len(with_ext) > len(without), f"no explanation after {cell!r}"
