@@ -20,7 +20,8 @@ from __future__ import annotations
 import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import chain
+import operator
+from itertools import chain, groupby
 
 from . import ops
 from .naming import block_of
@@ -272,21 +273,21 @@ def _repeated_runs(sigs: list[object], min_repeats: int = 3) -> list[tuple[int, 
 
 
 def _runs_for_period(sigs: list[object], p: int, min_repeats: int) -> list[tuple[int, int, int, int]]:
-    same = [a == b for a, b in zip(sigs, sigs[p:])]
+    same = list(map(operator.eq, sigs, sigs[p:]))
     runs = []
-    start = None
-    for r, ok in enumerate(same + [False]):
-        if ok and start is None:
-            start = r
-        elif not ok and start is not None:
-            periods = (r - start + p) // p
-            if periods >= min_repeats:
-                end = start + periods * p
-                keep_tail = 2 * p <= KEEP_BOTH_MAX_RANKS
-                lo, hi = start + p, end - (p if keep_tail else 0)
-                if hi - lo >= p:
-                    runs.append((hi - lo, lo, hi, p))
-            start = None
+    r = 0
+    for ok, group in groupby(same):  # runs of equal flags, walked in C
+        start = r
+        r += len(list(group))
+        if not ok:
+            continue
+        periods = (r - start + p) // p
+        if periods >= min_repeats:
+            end = start + periods * p
+            keep_tail = 2 * p <= KEEP_BOTH_MAX_RANKS
+            lo, hi = start + p, end - (p if keep_tail else 0)
+            if hi - lo >= p:
+                runs.append((hi - lo, lo, hi, p))
     return runs
 
 
@@ -324,27 +325,31 @@ def _assemble(data: GraphData, reduced: _Reduced, groups: list[int],
     where = [-1] * len(data.ops)
     box_index: dict[int, int] = {}
     drawn: list[int] = []
-    for i in reduced.keep:
+    # A box takes the place of its first member (members are kept nodes, keep is sorted).
+    first = {min(members): g for g, (_, members) in enumerate(boxes)}
+    kinds, inlined = data.kinds, reduced.inlined
+    for i in sorted(chain((i for i in reduced.keep if groups[i] < 0), first)):
         g = groups[i]
         if g < 0:
             where[i] = len(nodes)
-            nodes.append(VNode(key=f"n{i}", kind=data.kinds[i], title="", model=i,
-                               inlined=reduced.inlined.get(i, [])))
+            nodes.append(VNode(key=f"n{i}", kind=kinds[i], title="", model=i, inlined=inlined.get(i, [])))
             drawn.append(i)
         else:
-            if g not in box_index:
-                kind, members = boxes[g]
-                box_index[g] = len(nodes)
-                nodes.append(VNode(key=f"{kind[0]}{min(members)}", kind=kind, title="",
-                                   members=len(members)))
-            where[i] = box_index[g]
+            kind, members = boxes[g]
+            box_index[g] = len(nodes)
+            nodes.append(VNode(key=f"{kind[0]}{i}", kind=kind, title="", members=len(members)))
+    for g, (_, members) in enumerate(boxes):
+        k = box_index[g]
+        for i in members:
+            where[i] = k
     edges: dict[tuple[int, int], VEdge] = {}
     heads = reduced.heads
+    ins = reduced.ins
     for dst in reduced.keep:
         b = where[dst]
-        for src in reduced.ins[dst]:
+        for src in ins[dst]:
             a = where[src]
-            if a < 0 or b < 0 or a == b:
+            if a == b or a < 0 or b < 0:
                 continue
             edge = edges.get((a, b))
             if edge is None:
