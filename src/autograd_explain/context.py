@@ -36,6 +36,7 @@ _LIBRARY_DIRS = tuple(
     if path
 )
 _BACKWARD_FUNCTIONS = ("autograd.backward", "autograd.grad")
+_RAISING_SCOPE: Any = object()
 
 
 def is_user_file(filename: str) -> bool:
@@ -204,11 +205,14 @@ class Analysis:
     def scope(self) -> str | None:
         return self.raising_stmt.scope if self.raising_stmt is not None else None
 
-    def resolve(self, node: ast.expr | None, scope: str | None = None) -> Any:
-        """The live value of a name / attribute / constant-subscript expression, else MISSING."""
+    def resolve(self, node: ast.expr | None, scope: Any = _RAISING_SCOPE) -> Any:
+        """The live value of a name / attribute / constant-subscript expression, else MISSING.
+
+        ``scope`` defaults to the raising statement's; ``None`` is module level.
+        """
         if node is None:
             return live.MISSING
-        scope = self.scope if scope is None else scope
+        scope = self.scope if scope is _RAISING_SCOPE else scope
         if isinstance(node, (ast.Name, ast.Attribute)):
             name = dotted_name(node)
             if name and "()" not in name:

@@ -20,11 +20,11 @@ from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name
 from .common import dependency_closure, finding, location, names_read, rhs_of
+from .writes import base_name, inplace_writes
 
 KIND = "inplace-modified"
 #: a score reached only by a live tensor at the message's version that the culprit node saved.
 _CERTAIN = 11
-_NOT_INPLACE = frozenset({"requires_grad_", "retain_grad_", "zero_grad_", "share_memory_"})
 _INPLACE_MODULE_KINDS = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "Hardtanh", "Hardswish",
                          "Hardsigmoid", "SiLU", "Mish", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
                          "AlphaDropout", "Threshold", "RReLU")
@@ -127,7 +127,7 @@ def _writes_through_calls(analysis: Analysis, stmt: Stmt) -> Iterator[Write]:
         inner = [w for body in analysis.timeline.in_scope(definition.inner_scope) for w in _writes_in(body)]
         for position, parameter in enumerate(parameters[: len(call.args)]):
             if any(w.name == parameter for w in inner):
-                written = _base_name(call.args[position])
+                written = base_name(call.args[position])
                 cause = next(w.cause for w in inner if w.name == parameter)
                 if written:
                     yield Write(stmt, written, cause, stmt.line)
@@ -160,55 +160,21 @@ def optimizer_parameters(optimizer: Any) -> list[Any]:
     return params
 
 
+_CAUSE_OF_FORM = {"augmented": "augmented_assignment", "setitem": "setitem", "method": "inplace_method",
+                  "inplace_argument": "inplace_method", "out": "out_argument"}
+
+
 def _writes_in(stmt: Stmt) -> Iterator[Write]:
-    node = stmt.node
-    if isinstance(node, ast.AugAssign):
-        name = _base_name(node.target)
-        if name:
-            yield Write(stmt, name, "augmented_assignment", stmt.line)
-    if isinstance(node, ast.Assign):
-        for target in node.targets:
-            if isinstance(target, ast.Subscript):
-                name = _base_name(target)
-                if name:
-                    yield Write(stmt, name, "setitem", stmt.line)
-    if isinstance(node, (ast.Assign, ast.Expr, ast.AugAssign, ast.Return, ast.AnnAssign)):
-        for call in (c for c in ast.walk(node) if isinstance(c, ast.Call)):
-            yield from _call_writes(stmt, call)
-
-
-def _call_writes(stmt: Stmt, call: ast.Call) -> Iterator[Write]:
-    func = call.func
-    for keyword in call.keywords:
-        if keyword.arg == "out":
-            name = _base_name(keyword.value)
-            if name:
-                yield Write(stmt, name, "out_argument", stmt.line)
-        if keyword.arg == "inplace" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True:
-            called = dotted_name(func) or ""
-            if called.rsplit(".", 1)[-1] in _INPLACE_MODULE_KINDS:
-                owner = _assigned_name(stmt) or called
-                yield Write(stmt, owner, "inplace_module", called.rsplit(".", 1)[-1])
-            elif call.args:
-                name = _base_name(call.args[0])
-                if name:
-                    yield Write(stmt, name, "inplace_method", stmt.line)
-    if isinstance(func, ast.Attribute) and func.attr.endswith("_") and not func.attr.startswith("_") \
-            and func.attr not in _NOT_INPLACE:
-        module_function = (dotted_name(func.value) or "").startswith(("torch", "nn", "init", "F"))
-        written = call.args[0] if module_function and call.args else func.value
-        name = _base_name(written)
-        if name:
-            yield Write(stmt, name, "inplace_method", stmt.line)
-
-
-def _base_name(node: ast.expr) -> str | None:
-    while isinstance(node, ast.Subscript):
-        node = node.value
-    if isinstance(node, ast.Attribute) and node.attr == "data":
-        node = node.value
-    name = dotted_name(node)
-    return name if name and "()" not in name else None
+    """The in-place writes ``stmt`` spells, plus ``inplace=True`` module constructions."""
+    for write in inplace_writes(stmt):
+        yield Write(stmt, write.name, _CAUSE_OF_FORM[write.form], stmt.line)
+    if isinstance(stmt.node, (ast.Assign, ast.Expr, ast.AnnAssign)):
+        for call in (c for c in ast.walk(stmt.node) if isinstance(c, ast.Call)):
+            called = dotted_name(call.func) or ""
+            if called.rsplit(".", 1)[-1] in _INPLACE_MODULE_KINDS and any(
+                    k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
+                    for k in call.keywords):
+                yield Write(stmt, _assigned_name(stmt) or called, "inplace_module", called.rsplit(".", 1)[-1])
 
 
 def _assigned_name(stmt: Stmt) -> str | None:

@@ -104,29 +104,13 @@ def _call_writes(call: ast.Call) -> Iterator[InplaceWrite]:
 
 
 def live_of(analysis: Analysis, name: str | None, scope: str | None) -> Any:
-    if not name:
-        return live.MISSING
-    value = analysis.provenance.live_value(name, scope)
-    if value is live.MISSING and scope is not None:
-        value = analysis.provenance.live_value(name, None)
-    return value
+    """The live value of a (dotted) name, seen from ``scope`` (globals as a fallback)."""
+    return analysis.provenance.live_value(name, scope) if name else live.MISSING
 
 
 def live_expr(analysis: Analysis, node: ast.expr | None, scope: str | None) -> Any:
     """The live value of a name, attribute or constant subscript of a list/tuple/dict."""
-    if node is None:
-        return live.MISSING
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        name = dotted_name(node)
-        return live_of(analysis, name, scope) if name and "()" not in name else live.MISSING
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
-        base = live_expr(analysis, node.value, scope)
-        if type(base) in (list, tuple, dict):
-            try:
-                return base[node.slice.value]
-            except Exception:
-                return live.MISSING
-    return live.MISSING
+    return analysis.resolve(node, scope)
 
 
 def tensor_base(t: Any) -> Any:
