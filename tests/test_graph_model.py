@@ -328,3 +328,57 @@ def test_saved_tensor_lists_are_checked() -> None:
     graph = gradgraph(z, {"idx": idx}, saved=True)
     flagged = [n for n in graph.nodes if "inplace-modified" in n.flags]
     assert [n.op for n in flagged] == ["IndexBackward0"]
+
+
+def _tanh_loop(steps: int, keep: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``steps`` of ``tanh(h * w)``; returns the loss, ``w`` and the hidden state of step ``keep``."""
+    w = torch.randn(4, requires_grad=True)
+    h = torch.ones(4)
+    kept = h
+    for t in range(steps):
+        h = torch.tanh(h * w)
+        if t == keep:
+            kept = h
+    return h.sum(), w, kept
+
+
+def test_inplace_culprit_among_many_nodes_of_its_type_is_flagged_and_drawn() -> None:
+    loss, w, kept = _tanh_loop(300, 150)
+    with torch.no_grad():
+        kept.mul_(1.0)  # saved by step 150's TanhBackward0 (its result) and step 151's MulBackward0
+    graph = gradgraph(loss, {"w": w, "loss": loss})
+    flagged = sorted(n.op for n in graph.nodes if "inplace-modified" in n.flags)
+    assert flagged == ["MulBackward0", "TanhBackward0"]
+    drawn = {v.model for v in graph.view.nodes if v.model is not None}
+    assert all(n.id in drawn for n in graph.nodes if "inplace-modified" in n.flags)
+    assert any(v.kind == "repeat" for v in graph.view.nodes)  # the rest is still folded
+
+
+def test_one_hooked_slot_among_many_is_never_unpacked() -> None:
+    calls: list[str] = []
+    loss, w, kept = _tanh_loop(200, 100)
+    kept.grad_fn._raw_saved_result.register_hooks(lambda t: t, lambda t: calls.append("unpack") or t)
+    graph = gradgraph(loss, {"w": w, "loss": loss})
+    assert calls == []
+    assert [n.op for n in graph.nodes if "hooked" in n.flags] == ["TanhBackward0"]
+
+
+def test_partly_freed_graph_flags_only_the_freed_nodes() -> None:
+    loss, w, kept = _tanh_loop(40, 20)
+    kept.sum().backward()  # frees steps 0..20 only
+    graph = gradgraph(loss, {"w": w, "loss": loss}, collapse=False)
+    freed = [n for n in graph.nodes if "freed" in n.flags]
+    fine = [n for n in graph.nodes if n.kind == "op" and "freed" not in n.flags]
+    assert {n.op for n in freed} == {"TanhBackward0", "MulBackward0"} and len(freed) == 42
+    assert {n.op for n in fine} >= {"TanhBackward0", "MulBackward0"}
+
+
+def test_constant_inputs_of_a_loop_are_named_at_every_step() -> None:
+    w = torch.randn(3, 3, requires_grad=True)
+    xs = torch.randn(50, 3)
+    h = torch.zeros(3)
+    for t in range(50):
+        h = torch.tanh(xs[t] * h + h @ w)
+    graph = gradgraph(h.sum(), {"w": w, "xs": xs}, collapse=False)
+    # step 0 multiplies two tensors without grad: no node; every later step names xs
+    assert sum(1 for n in graph.nodes if n.kind == "input" and n.name == "xs") == 49

@@ -259,9 +259,8 @@ def _collect_facts(data: GraphData, nodes: list[Any], ids: dict[Any, int], index
                 _probe_saved(data, i, nodes[i], info, index, probe_saved, pending)
         elif info.slots:
             probe = [i for i in members if i in constants] if constants else []
-            for i in probe:
-                _probe_saved(data, i, nodes[i], info, index, False, pending)
             if probe:
+                _name_constants_many(data, nodes, probe, info, index, pending)
                 members = [i for i in members if i not in constants]
             _check_saved_many(data, nodes, members, info)
         # (an op type without saved slots has nothing to probe: its constants stay unnamed)
@@ -286,6 +285,39 @@ def _collect_facts(data: GraphData, nodes: list[Any], ids: dict[Any, int], index
 
 
 _UNPACK_HOOK = attrgetter("unpack_hook")
+
+
+def _unpack_many(group: list[Any], info: _TypeInfo) -> list[Any] | None:
+    """Every saved value of ``group`` (nodes of one type), read in C; ``None`` if any
+    slot is hooked, absent or a list, or fails to unpack (the per-node path says which)."""
+    try:
+        raws = list(map(info.raw, group))  # type: ignore[arg-type]
+        if len(info.slots) > 1:
+            raws = list(chain.from_iterable(raws))
+        hooks = list(map(_UNPACK_HOOK, raws))  # AttributeError on None or list slots
+        if hooks.count(None) == len(hooks):
+            return list(map(info.unpack, group))  # type: ignore[arg-type]  # raises on a problem
+    except (AttributeError, RuntimeError, TypeError):
+        pass
+    return None
+
+
+def _name_constants_many(data: GraphData, nodes: list[Any], members: list[int], info: _TypeInfo,
+                         index: NameIndex, pending: list[tuple[int, str, Any]]) -> None:
+    """:func:`_probe_saved` (without keeping facts) for nodes of one type with constant inputs."""
+    values = _unpack_many(list(map(nodes.__getitem__, members)), info)
+    if values is None:
+        for i in members:
+            _probe_saved(data, i, nodes[i], info, index, False, pending)
+        return
+    single = len(info.slots) == 1
+    for i, saved in zip(members, values):
+        for value in ((saved,) if single else saved):
+            if value is None or not live.is_tensor(value):
+                continue
+            name, named = index.base_name(value)
+            if name is not None and not live.requires_grad(value):
+                pending.append((i, name, named))
 
 
 def _check_saved_many(data: GraphData, nodes: list[Any], members: list[int], info: _TypeInfo) -> None:
