@@ -8,7 +8,10 @@ cannot rewrite it safely.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Callable
+
+from .source import dotted_name
 
 _CUTTING_METHODS = {
     "detach": ("detach", "detach_"),
@@ -123,3 +126,53 @@ def add_requires_grad(line: str, variable: str) -> str:
 FIXERS: dict[str, Callable[[str, str], str]] = {
     "inputs_without_grad": lambda line, variable: add_requires_grad(line, variable),
 }
+
+
+def out_of_place(line: str, variable: str, cause: str) -> str:
+    """Rewrite an in-place statement as an out-of-place one (best effort)."""
+    try:
+        node = ast.parse(line.strip()).body[0]
+    except (SyntaxError, IndexError):
+        return line
+    if isinstance(node, ast.AugAssign):
+        op = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@", ast.Pow: "**"}.get(type(node.op))
+        target = ast.unparse(node.target)
+        if op and isinstance(node.target, (ast.Name, ast.Attribute)):
+            return f"{target} = {target} {op} {ast.unparse(node.value)}"
+        if op and isinstance(node.target, ast.Subscript):
+            base = ast.unparse(node.target.value)
+            return f"{base} = {base}.clone()\n{target} {op}= {ast.unparse(node.value)}"
+    if cause == "setitem" and variable:
+        return f"{variable} = {variable}.clone()  # modify a copy, keep the saved original\n{line.strip()}"
+    if cause == "inplace_module":
+        return re.sub(r",?\s*inplace\s*=\s*True", "", line.strip())
+    if cause == "out_argument":
+        match = re.search(r",\s*out\s*=\s*([\w.\[\]]+)", line)
+        if match:
+            return f"{match.group(1)} = " + (line[: match.start()] + line[match.end():]).strip()
+    if cause == "inplace_method":
+        return re.sub(r"\b([\w.\[\]]+)\.(\w+)_\(", lambda m: f"{m.group(1)} = {m.group(1)}.{m.group(2)}(", line.strip(), count=1) \
+            if isinstance(node, ast.Expr) else re.sub(r"\.(\w+)_\(", r".\1(", line.strip())
+    return line.strip()
+
+
+def with_detach(line: str, variable: str) -> str:
+    """``out = D(fake)`` -> ``out = D(fake.detach())`` for the first read of ``variable``."""
+    if not variable or not line:
+        return line
+    return replace_first_read(line, variable, f"{variable}.detach()")
+
+
+def replace_first_read(line: str, name: str, replacement: str) -> str:
+    """``line`` with its first read of ``name`` (a variable or dotted attribute) replaced by text."""
+    try:
+        tree = ast.parse(line.strip())
+    except SyntaxError:
+        return line.strip()
+    stripped = line.strip()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load) \
+                and dotted_name(node) == name:
+            end = node.end_col_offset or node.col_offset
+            return stripped[: node.col_offset] + replacement + stripped[end:]
+    return stripped

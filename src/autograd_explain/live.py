@@ -165,25 +165,16 @@ def static_attribute(obj: object, name: str) -> Any:
 
 
 def named_parameters(module: torch.nn.Module, prefix: str = "") -> Iterator[tuple[str, torch.Tensor]]:
-    """Parameters of ``module`` read from its dictionaries (no overridable methods)."""
-    stack = [(prefix, module)]
+    """Parameters of ``module`` read from its dictionaries (no overridable methods), each once."""
     seen: set[int] = set()
-    while stack:
-        path, current = stack.pop()
-        if id(current) in seen:
+    for path, current in named_modules(module, prefix):
+        params = instance_dict(current).get("_parameters")
+        if type(params) is not dict:
             continue
-        seen.add(id(current))
-        own = instance_dict(current)
-        params = own.get("_parameters")
-        if type(params) is dict:
-            for name, param in params.items():
-                if param is not None and is_tensor(param):
-                    yield (f"{path}.{name}" if path else name), param
-        children = own.get("_modules")
-        if type(children) is dict:
-            for name, child in reversed(list(children.items())):
-                if child is not None and is_module(child):
-                    stack.append((f"{path}.{name}" if path else name, child))
+        for name, param in params.items():
+            if param is not None and is_tensor(param) and id(param) not in seen:
+                seen.add(id(param))
+                yield (f"{path}.{name}" if path else name), param
 
 
 def named_modules(module: torch.nn.Module, prefix: str = "") -> Iterator[tuple[str, torch.nn.Module]]:

@@ -7,13 +7,11 @@ every language.
 
 from __future__ import annotations
 
-import ast
-import re
 from typing import Any, Mapping
 
+from . import fixes
 from .diagnosis import Diagnosis, Finding, Location
 from .messages import catalogue, fill, normalise_language
-from .source import dotted_name
 
 
 def build_diagnosis(finding: Finding, language: str | None = None, raised_at: Location | str | None = None,
@@ -70,52 +68,6 @@ def _snippets(finding: Finding, params: Mapping[str, object]) -> dict[str, str]:
     line = str(params.get("line") or "")
     variable = finding.variables[0] if finding.variables else ""
     return {
-        "outofplace": out_of_place(line, variable, finding.cause),
-        "detached_line": with_detach(line, variable),
+        "outofplace": fixes.out_of_place(line, variable, finding.cause),
+        "detached_line": fixes.with_detach(line, variable),
     }
-
-
-def out_of_place(line: str, variable: str, cause: str) -> str:
-    """Rewrite an in-place statement as an out-of-place one (best effort)."""
-    try:
-        node = ast.parse(line.strip()).body[0]
-    except (SyntaxError, IndexError):
-        return line
-    if isinstance(node, ast.AugAssign):
-        op = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@", ast.Pow: "**"}.get(type(node.op))
-        target = ast.unparse(node.target)
-        if op and isinstance(node.target, (ast.Name, ast.Attribute)):
-            return f"{target} = {target} {op} {ast.unparse(node.value)}"
-        if op and isinstance(node.target, ast.Subscript):
-            base = ast.unparse(node.target.value)
-            return f"{base} = {base}.clone()\n{target} {op}= {ast.unparse(node.value)}"
-    if cause == "setitem" and variable:
-        return f"{variable} = {variable}.clone()  # modify a copy, keep the saved original\n{line.strip()}"
-    if cause == "inplace_module":
-        return re.sub(r",?\s*inplace\s*=\s*True", "", line.strip())
-    if cause == "out_argument":
-        match = re.search(r",\s*out\s*=\s*([\w.\[\]]+)", line)
-        if match:
-            return f"{match.group(1)} = " + (line[: match.start()] + line[match.end():]).strip()
-    if cause == "inplace_method":
-        return re.sub(r"\b([\w.\[\]]+)\.(\w+)_\(", lambda m: f"{m.group(1)} = {m.group(1)}.{m.group(2)}(", line.strip(), count=1) \
-            if isinstance(node, ast.Expr) else re.sub(r"\.(\w+)_\(", r".\1(", line.strip())
-    return line.strip()
-
-
-def with_detach(line: str, variable: str) -> str:
-    """``out = D(fake)`` -> ``out = D(fake.detach())`` for the first read of ``variable``."""
-    if not variable or not line:
-        return line
-    try:
-        tree = ast.parse(line.strip())
-    except SyntaxError:
-        return line
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load) \
-                and dotted_name(node) == variable:
-            start = node.col_offset
-            end = node.end_col_offset or start
-            stripped = line.strip()
-            return stripped[:start] + f"{variable}.detach()" + stripped[end:]
-    return line.strip()

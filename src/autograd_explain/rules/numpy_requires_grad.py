@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from .. import live
+from .. import fixes, live
 from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import dotted_name
@@ -42,7 +42,7 @@ def diagnose(analysis: Analysis) -> Finding:
     for name in names_in(stmt.node):
         value = live_of(analysis, name, scope)
         if live.is_tensor(value) and live.requires_grad(value):
-            fixed = _replace_name(line, name, f"{name}.detach().cpu().numpy()")
+            fixed = fixes.replace_first_read(line, name, f"{name}.detach().cpu().numpy()")
             return finding(analysis, KIND, "needs_detach", [name], stmt, expr=name, fixed_line=fixed,
                            convert="__array__")
     return finding(analysis, KIND, "unknown", [], stmt, fixed_line=line)
@@ -79,17 +79,4 @@ def _detach_numpy(line: str, receiver_text: str) -> str:
             detach = ast.Call(ast.Attribute(receiver, "detach", ast.Load()), [], [])
             node.value = ast.Call(ast.Attribute(detach, "cpu", ast.Load()), [], [])
             return ast.unparse(tree)
-    return line
-
-
-def _replace_name(line: str, name: str, replacement: str) -> str:
-    try:
-        tree = ast.parse(line.strip())
-    except SyntaxError:
-        return line
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load) \
-                and dotted_name(node) == name:
-            stripped = line.strip()
-            return stripped[: node.col_offset] + replacement + stripped[node.end_col_offset or node.col_offset:]
     return line

@@ -222,7 +222,7 @@ _FORM_CAUSE = {"augmented": "augmented_assignment", "setitem": "setitem", "metho
 
 def rewrite(stmt: Stmt, write: InplaceWrite) -> str:
     """The statement written out of place (``v *= s`` -> ``v = v * s``)."""
-    from ..wording import out_of_place
+    from ..fixes import out_of_place
 
     try:
         return out_of_place(stmt.line, write.name, _FORM_CAUSE.get(write.form, "unknown"))
