@@ -295,3 +295,12 @@ def test_cut_inside_the_users_own_module_file(ip, tmp_path, monkeypatch, cells, 
     assert d is not None and d.kind == "no-grad-fn", run.stderr
     assert (d.variables[0], d.line) == (variable, line)
     assert d.filename == str(tmp_path / "ae_user_model.py")
+
+
+def test_explain_called_from_a_cell_reads_the_earlier_cells(ip) -> None:
+    """``ae.explain(exc, globals())`` in a notebook finds the cause in an earlier cell too."""
+    run_cells(ip, ["import torch\nimport autograd_explain as ae\nw = torch.randn(3, requires_grad=True)",
+                   "h = (w * 3).detach()",
+                   "try:\n    h.sum().backward()\nexcept RuntimeError as exc:\n    found = ae.explain(exc, globals())"])
+    found = ip.user_ns["found"]
+    assert (found.cause, found.variables[0], found.line) == ("detach", "h", "h = (w * 3).detach()")

@@ -7,6 +7,7 @@ exception -> :func:`~.errors.parse_error` (is it an autograd error?) ->
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any, Mapping
 
@@ -60,6 +61,8 @@ def _explain(exc: BaseException, namespace: Mapping[str, Any] | None, language: 
     from .rules import run_rule
     from .wording import build_diagnosis
 
+    if shell is None:
+        shell = _running_shell()
     grad_mode = torch.is_grad_enabled()
     analysis = Analysis(exc, parsed, namespace, shell)
     try:
@@ -72,6 +75,18 @@ def _explain(exc: BaseException, namespace: Mapping[str, Any] | None, language: 
         analysis.release()
         torch.set_grad_enabled(grad_mode)
     return build_diagnosis(finding, language, raised_at=raised_at, cell=cell)
+
+
+def _running_shell() -> Any:
+    """The IPython shell this code runs in, if any (its history holds the earlier cells).
+
+    IPython is not imported for this: if nobody imported it, there is no shell.
+    """
+    ipython = sys.modules.get("IPython")
+    try:
+        return ipython.get_ipython() if ipython is not None else None
+    except Exception:
+        return None
 
 
 def _raised_at(analysis: Any) -> Location | None:
