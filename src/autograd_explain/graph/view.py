@@ -18,9 +18,9 @@ Nothing flagged (in-place culprit, freed, highlighted...) is ever hidden.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-import operator
 from itertools import chain, groupby
 
 from . import ops

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from dataclasses import dataclass, field
 from itertools import chain
 from operator import attrgetter
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 import torch
@@ -212,7 +212,6 @@ def _bfs_unbounded(data: GraphData, nodes: list[Any], ids: dict[Any, int], limit
     i = 0
     for node in nodes:
         ins: list[int] = []
-        push = ins.append
         none = missing = 0
         for fn, _ in node.next_functions:
             if fn is None:
@@ -226,7 +225,7 @@ def _bfs_unbounded(data: GraphData, nodes: list[Any], ids: dict[Any, int], limit
                     continue
                 ids[fn] = j
                 add(fn)
-            push(j)
+            ins.append(j)
         inputs_append(ins)
         if none:
             constants[i] = none
