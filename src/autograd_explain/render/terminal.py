@@ -13,8 +13,6 @@ from . import blamed_location, fact_items, labels
 def diagnosis_panel(diagnosis: Diagnosis) -> Any:
     from rich.console import Group
     from rich.panel import Panel
-    from rich.syntax import Syntax
-    from rich.table import Table
     from rich.text import Text
 
     text = labels(diagnosis)
@@ -24,29 +22,40 @@ def diagnosis_panel(diagnosis: Diagnosis) -> Any:
     if diagnosis.lineno is not None:
         parts.append(Text.assemble((f"{text['blamed_line']}: ", "bold"), blamed_location(diagnosis)))
         if diagnosis.line:
-            parts.append(Syntax(diagnosis.line, "python", theme="ansi_dark", background_color="default"))
+            parts.append(_code(diagnosis.line))
     if diagnosis.raised_at:
         parts.append(Text(f"{text['raised_at']}: {diagnosis.raised_at}", style="dim"))
     parts.append(Text.assemble((f"\n{text['why']}: ", "bold"), diagnosis.explanation))
     if diagnosis.facts:
-        table = Table(title=None, show_header=True, header_style="bold", box=None, pad_edge=False)
-        keys: list[str] = []
-        for facts in diagnosis.facts.values():
-            keys += [k for k, _ in fact_items(facts) if k not in keys]
-        table.add_column("")
-        for key in keys:
-            table.add_column(key)
+        # One line per variable: a rich Table would measure every cell twice per error.
+        parts.append(Text(f"\n{text['facts']}:", style="bold"))
         for name, facts in diagnosis.facts.items():
-            values = dict(fact_items(facts))
-            table.add_row(name, *(values.get(k, "") for k in keys))
-        parts += [Text(f"\n{text['facts']}:", style="bold"), table]
-    parts += [Text(f"\n{text['fix']}:", style="bold"),
-              Syntax(diagnosis.fix, "python", theme="ansi_dark", background_color="default")]
+            line = Text("  ")
+            line.append(name, style="cyan")
+            line.append(": " + ", ".join(f"{k}={v}" for k, v in fact_items(facts)))
+            parts.append(line)
+    parts += [Text(f"\n{text['fix']}:", style="bold"), _code(diagnosis.fix)]
     if diagnosis.warnings:
         parts.append(Text(f"\n{text['avoid']}:", style="bold"))
         parts += [Text(f"  • {w}") for w in diagnosis.warnings]
     title = f"{text['heading']} · {diagnosis.kind} / {diagnosis.cause}"
-    return Panel(Group(*parts), title=title, border_style="yellow", expand=False)
+    return Panel(Group(*parts), title=title, border_style="yellow", expand=True)
+
+
+def _code(source: str) -> Any:
+    """Code in the panel: comments dimmed, the rest in one colour.
+
+    (Full syntax highlighting costs several milliseconds per error; the hook
+    must stay cheap.)
+    """
+    from rich.text import Text
+
+    text = Text(no_wrap=False)
+    for number, line in enumerate(source.splitlines()):
+        if number:
+            text.append("\n")
+        text.append("  " + line, style="dim" if line.lstrip().startswith("#") else "cyan")
+    return text
 
 
 def print_diagnosis(diagnosis: Diagnosis, file: IO[str] | None = None, width: int | None = None) -> None:
