@@ -110,27 +110,51 @@ def _writes(analysis: Analysis) -> Iterator[Write]:
 
 def _writes_through_calls(analysis: Analysis, stmt: Stmt) -> Iterator[Write]:
     """``scale_(y, 2)`` where the user's ``scale_`` writes its first parameter in place."""
-    if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.With)):
-        return
-    for call in (c for c in ast.walk(stmt.node) if isinstance(c, ast.Call)):
-        name = dotted_name(call.func)
-        if not name or "()" in name or not call.args:
-            continue
-        definition = analysis.timeline.function(name)
-        if definition is None:
-            callee = analysis.provenance.live_value(name, stmt.scope)
-            if analysis.provenance._load_source_of(callee):
-                definition = analysis.timeline.function(getattr(callee, "__qualname__", name))
-        if definition is None or definition.inner_scope is None:
-            continue
-        parameters = [a.arg for a in definition.node.args.posonlyargs + definition.node.args.args]  # type: ignore[attr-defined]
-        inner = [w for body in analysis.timeline.in_scope(definition.inner_scope) for w in _writes_in(body)]
-        for position, parameter in enumerate(parameters[: len(call.args)]):
-            if any(w.name == parameter for w in inner):
-                written = base_name(call.args[position])
-                cause = next(w.cause for w in inner if w.name == parameter)
-                if written:
-                    yield Write(stmt, written, cause, stmt.line)
+    for name, arguments in _calls_of(stmt):
+        written_parameters = _parameters_written_by(analysis, name, stmt)
+        for position, cause in written_parameters.items():
+            if position < len(arguments) and arguments[position]:
+                yield Write(stmt, arguments[position], cause, stmt.line)
+
+
+def _calls_of(stmt: Stmt) -> list[tuple[str, list[str | None]]]:
+    """``(callee, [base name of each positional argument])`` for the calls of a simple statement.
+
+    Memoised on the AST node: trees are parsed once per session and only read.
+    """
+    node = stmt.node
+    cached = node.__dict__.get("_ae_calls")
+    if cached is None:
+        cached = []
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.With)):
+            for call in (c for c in ast.walk(node) if isinstance(c, ast.Call)):
+                name = dotted_name(call.func)
+                if name and "()" not in name and call.args:
+                    cached.append((name, [base_name(a) for a in call.args]))
+        node._ae_calls = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _parameters_written_by(analysis: Analysis, name: str, stmt: Stmt) -> dict[int, str]:
+    """``{parameter position: cause}`` for a user function that writes its parameters in place."""
+    memo: dict[str, dict[int, str]] = analysis.__dict__.setdefault("_written_parameters", {})
+    if name in memo:
+        return memo[name]
+    memo[name] = {}
+    definition = analysis.timeline.function(name)
+    if definition is None:
+        callee = analysis.provenance.live_value(name, stmt.scope)
+        if analysis.provenance._load_source_of(callee):
+            definition = analysis.timeline.function(getattr(callee, "__qualname__", name))
+    if definition is None or definition.inner_scope is None:
+        return memo[name]
+    parameters = [a.arg for a in definition.node.args.posonlyargs + definition.node.args.args]  # type: ignore[attr-defined]
+    inner = [w for body in analysis.timeline.in_scope(definition.inner_scope) for w in _writes_in(body)]
+    for position, parameter in enumerate(parameters):
+        cause = next((w.cause for w in inner if w.name == parameter), None)
+        if cause is not None:
+            memo[name][position] = cause
+    return memo[name]
 
 
 def _optimizer_steps(analysis: Analysis, stmt: Stmt) -> Iterator[Write]:
@@ -165,6 +189,16 @@ _CAUSE_OF_FORM = {"augmented": "augmented_assignment", "setitem": "setitem", "me
 
 
 def _writes_in(stmt: Stmt) -> Iterator[Write]:
+    """The in-place writes ``stmt`` spells (memoised on its AST node)."""
+    cached = stmt.node.__dict__.get("_ae_writes")
+    if cached is None:
+        cached = [(w.name, w.cause, w.op) for w in _spelled_writes(stmt)]
+        stmt.node._ae_writes = cached  # type: ignore[attr-defined]
+    for name, cause, op in cached:
+        yield Write(stmt, name, cause, stmt.line if op is None else op)
+
+
+def _spelled_writes(stmt: Stmt) -> Iterator[Write]:
     """The in-place writes ``stmt`` spells, plus ``inplace=True`` module constructions."""
     for write in inplace_writes(stmt):
         yield Write(stmt, write.name, _CAUSE_OF_FORM[write.form], stmt.line)
