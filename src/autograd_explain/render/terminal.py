@@ -11,51 +11,55 @@ from . import blamed_location, fact_items, labels
 
 
 def diagnosis_panel(diagnosis: Diagnosis) -> Any:
-    from rich.console import Group
+    """The panel: one styled ``Text`` in a ``Panel`` (one wrap pass; cheap enough for a hook)."""
     from rich.panel import Panel
     from rich.text import Text
 
     text = labels(diagnosis)
-    parts: list[Any] = [Text(diagnosis.title, style="bold")]
+    body = Text()
+
+    def line(*pieces: tuple[str, str] | str) -> None:
+        if body:
+            body.append("\n")
+        for piece in pieces:
+            body.append(*piece) if isinstance(piece, tuple) else body.append(piece)
+
+    line((diagnosis.title, "bold"))
     if diagnosis.variables:
-        parts.append(Text.assemble((f"{text['culprit']}: ", "bold"), (", ".join(diagnosis.variables), "cyan")))
+        line((f"{text['culprit']}: ", "bold"), (", ".join(diagnosis.variables), "cyan"))
     if diagnosis.lineno is not None:
-        parts.append(Text.assemble((f"{text['blamed_line']}: ", "bold"), blamed_location(diagnosis)))
+        line((f"{text['blamed_line']}: ", "bold"), blamed_location(diagnosis))
         if diagnosis.line:
-            parts.append(_code(diagnosis.line))
+            _code(line, diagnosis.line)
     if diagnosis.raised_at:
-        parts.append(Text(f"{text['raised_at']}: {diagnosis.raised_at}", style="dim"))
-    parts.append(Text.assemble((f"\n{text['why']}: ", "bold"), diagnosis.explanation))
+        line((f"{text['raised_at']}: {diagnosis.raised_at}", "dim"))
+    line()
+    line((f"{text['why']}: ", "bold"), diagnosis.explanation)
     if diagnosis.facts:
-        # One line per variable: a rich Table would measure every cell twice per error.
-        parts.append(Text(f"\n{text['facts']}:", style="bold"))
+        line()
+        line((f"{text['facts']}:", "bold"))
         for name, facts in diagnosis.facts.items():
-            line = Text("  ")
-            line.append(name, style="cyan")
-            line.append(": " + ", ".join(f"{k}={v}" for k, v in fact_items(facts)))
-            parts.append(line)
-    parts += [Text(f"\n{text['fix']}:", style="bold"), _code(diagnosis.fix)]
+            line("  ", (name, "cyan"), ": " + ", ".join(f"{k}={v}" for k, v in fact_items(facts)))
+    line()
+    line((f"{text['fix']}:", "bold"))
+    _code(line, diagnosis.fix)
     if diagnosis.warnings:
-        parts.append(Text(f"\n{text['avoid']}:", style="bold"))
-        parts += [Text(f"  • {w}") for w in diagnosis.warnings]
+        line()
+        line((f"{text['avoid']}:", "bold"))
+        for warning in diagnosis.warnings:
+            line(f"  • {warning}")
     title = f"{text['heading']} · {diagnosis.kind} / {diagnosis.cause}"
-    return Panel(Group(*parts), title=title, border_style="yellow", expand=True)
+    return Panel(body, title=title, border_style="yellow", expand=True)
 
 
-def _code(source: str) -> Any:
-    """Code in the panel: comments dimmed, the rest in one colour.
+def _code(line: Any, source: str) -> None:
+    """Code lines: comments dimmed, the rest in one colour.
 
     (Full syntax highlighting costs several milliseconds per error; the hook
     must stay cheap.)
     """
-    from rich.text import Text
-
-    text = Text(no_wrap=False)
-    for number, line in enumerate(source.splitlines()):
-        if number:
-            text.append("\n")
-        text.append("  " + line, style="dim" if line.lstrip().startswith("#") else "cyan")
-    return text
+    for code in source.splitlines():
+        line(("  " + code, "dim" if code.lstrip().startswith("#") else "cyan"))
 
 
 def print_diagnosis(diagnosis: Diagnosis, file: IO[str] | None = None, width: int | None = None) -> None:
