@@ -22,7 +22,7 @@ import torch
 from . import live
 from .errors import ParsedError
 from .provenance import Provenance
-from .source import SourceUnit, Stmt, Timeline, dotted_name, unit_from_linecache
+from .source import SourceUnit, Stmt, build_timeline, dotted_name, unit_from_linecache
 
 _LIBRARY_DIRS = tuple(
     os.path.normcase(os.path.realpath(path)) + os.sep
@@ -137,7 +137,7 @@ class Analysis:
         if namespace is None:
             namespace = user_frames[0].globals if user_frames else {}
         self.namespace: Mapping[str, Any] = _string_keys(namespace)
-        self.timeline = Timeline(self._units(shell))
+        self.timeline = build_timeline(self._units(shell))
         self.grad_enabled_now = torch.is_grad_enabled()
         self.provenance = Provenance(self.timeline, self.namespaces_for, self.grad_enabled_now)
         self.raising_stmt: Stmt | None = None

@@ -146,6 +146,16 @@ class Timeline:
         for unit in units:
             self.add_unit(unit)
 
+    def copy(self) -> "Timeline":
+        """A timeline sharing the (read-only) statements, with its own lists to extend."""
+        other = Timeline(())
+        other.units = list(self.units)
+        other.stmts = list(self.stmts)
+        other._global_mode = self._global_mode
+        other._definitions = {key: list(value) for key, value in self._definitions.items()}
+        other.functions = dict(self.functions)
+        return other
+
     def add_unit(self, unit: SourceUnit, top_scope: str | None = None) -> None:
         """Append a unit's statements; ``top_scope`` keeps an imported file's globals apart."""
         first = len(self.stmts)
@@ -385,3 +395,27 @@ def walk_calls(node: ast.AST) -> Iterator[ast.Call]:
     for child in ast.walk(node):
         if isinstance(child, ast.Call):
             yield child
+
+
+_last_built: list[tuple[tuple[tuple[str, str], ...], Timeline]] = []
+
+
+def build_timeline(units: list[SourceUnit]) -> Timeline:
+    """A :class:`Timeline` of ``units``, extending the previous one when only cells were added.
+
+    Every error in a long notebook would otherwise re-read every cell ever run;
+    the cache holds source text and syntax trees only.
+    """
+    keys = tuple((unit.filename, unit.text) for unit in units)
+    timeline: Timeline | None = None
+    if _last_built:
+        cached_keys, cached = _last_built[0]
+        if keys[: len(cached_keys)] == cached_keys:
+            timeline = cached.copy()
+            for unit in units[len(cached_keys):]:
+                timeline.add_unit(unit)
+    if timeline is None:
+        timeline = Timeline(units)
+    _last_built[:] = [(keys, timeline.copy())]
+    return timeline
+

@@ -360,15 +360,19 @@ def _saving_statement(analysis: Analysis, write: Write, op: str) -> Stmt | None:
 
 
 def _names(node: ast.AST) -> set[str]:
-    out = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name):
-            out.add(child.id)
-        elif isinstance(child, ast.Attribute):
-            name = dotted_name(child)
-            if name:
-                out.add(name)
-    return out
+    """Names and dotted names an expression mentions (memoised on the node)."""
+    cached = node.__dict__.get("_ae_names")
+    if cached is None:
+        cached = set()
+        for child in ast.walk(node):
+            if isinstance(child, ast.Name):
+                cached.add(child.id)
+            elif isinstance(child, ast.Attribute):
+                name = dotted_name(child)
+                if name:
+                    cached.add(name)
+        node._ae_names = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _bound(stmt: Stmt) -> set[str]:
