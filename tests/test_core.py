@@ -77,7 +77,13 @@ CASES = [
          "no-grad-fn", "item", "s", "s = x.pow(2).sum().item()"),
     Case("numpy_roundtrip", ("import torch\nx = torch.randn(5, requires_grad=True)\na = (x * 2).detach().numpy()",
                              "t = torch.from_numpy(a)\nt.sum().backward()"),
-         "no-grad-fn", "detach", "a", "a = (x * 2).detach().numpy()"),
+         "no-grad-fn", "numpy_roundtrip", "a", "a = (x * 2).detach().numpy()"),
+    Case("detach_item_rewrapped", ("import torch\nw = torch.randn(3, requires_grad=True)\n"
+                                   "loss = torch.tensor((w ** 2).sum().detach().item())", "loss.backward()"),
+         "no-grad-fn", "item", "loss", "loss = torch.tensor((w ** 2).sum().detach().item())"),
+    Case("detach_then_numpy_in_separate_lines", ("import torch\nx = torch.randn(5, requires_grad=True)\nd = (x * 2).detach()\n"
+                                                 "a = d.numpy()\nt = torch.from_numpy(a)", "t.sum().backward()"),
+         "no-grad-fn", "detach", "d", "d = (x * 2).detach()"),
     Case("tensor_rewrap_of_list", ("import torch\np = torch.randn(2, requires_grad=True)\nq = p * 3",
                                    "r = torch.tensor([q[0], q[1]])", "r.sum().backward()"),
          "no-grad-fn", "tensor_rewrap", "r", "r = torch.tensor([q[0], q[1]])"),

@@ -349,6 +349,11 @@ class Provenance:
     def _convert(self, value: Value, stmt: Stmt, cause: str, op: str, kind: str) -> Value:
         """A tensor turned into a Python number or an array."""
         result = self._cut_if_grad(value, stmt, cause, op, kind=kind)
+        cut = value.cut
+        if cut is not None and cut.stmt is stmt and cut.variable is None and cut.cause in ("detach", "data_attribute"):
+            # `x.detach().numpy()` / `y.detach().item()`: the detach only made the
+            # conversion possible; leaving the graph through NumPy or a number is the cause.
+            result = replace(result, cut=replace(cut, cause=cause, op=f"{cut.op}{op}"))
         if value.kind in ("tensor", "unknown") and value.conversion is None:
             result = replace(result, conversion=Cut(stmt, op.strip(".()"), op, upstream=value.source))
         return replace(result, grad=False)
