@@ -12,7 +12,6 @@ only inside :func:`walk`; the result holds names, shapes and numbers.
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import attrgetter
@@ -329,16 +328,8 @@ def _check_saved_many(data: GraphData, nodes: list[Any], members: list[int], inf
     if not members:
         return
     group = list(map(nodes.__getitem__, members))
-    try:
-        raws = list(map(info.raw, group))  # type: ignore[arg-type]
-        if len(info.slots) > 1:
-            raws = list(chain.from_iterable(raws))
-        hooks = list(map(_UNPACK_HOOK, raws))  # AttributeError on None or list slots
-        if hooks.count(None) == len(hooks):
-            deque(map(info.unpack, group), maxlen=0)  # type: ignore[arg-type]  # raises on a problem
-            return
-    except (AttributeError, RuntimeError, TypeError):
-        pass
+    if _unpack_many(group, info) is not None:
+        return  # every saved tensor unpacked: none was modified or freed
     for i, node in zip(members, group):
         _check_saved(data, i, node, info.slots)
 
