@@ -134,7 +134,7 @@ def clean_hook() -> Any:
 
 
 def test_install_uninstall_restore_the_hook_exactly(clean_hook: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(script, "_ipython_shell", lambda: None)
+    monkeypatch.setattr(script, "running_shell", lambda: None)
 
     def previous(*args: Any) -> None:
         pass
@@ -150,7 +150,7 @@ def test_install_uninstall_restore_the_hook_exactly(clean_hook: None, monkeypatc
 
 
 def test_hook_calls_previous_first_then_explains(clean_hook: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(script, "_ipython_shell", lambda: None)
+    monkeypatch.setattr(script, "running_shell", lambda: None)
     order: list[str] = []
     monkeypatch.setattr(sys, "excepthook", lambda *args: order.append("previous"))
     monkeypatch.setattr(script, "report", lambda exc, file=None, language=None: order.append(type(exc).__name__) or True)
@@ -185,7 +185,7 @@ def test_install_in_ipython_loads_the_extension(monkeypatch: pytest.MonkeyPatch)
         extension_manager = Extensions()
 
     saved = sys.excepthook
-    monkeypatch.setattr(script, "_ipython_shell", lambda: Shell())
+    monkeypatch.setattr(script, "running_shell", lambda: Shell())
     script.install()
     script.uninstall()
     assert calls == [("load", "autograd_explain"), ("unload", "autograd_explain")]

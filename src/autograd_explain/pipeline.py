@@ -62,7 +62,7 @@ def _explain(exc: BaseException, namespace: Mapping[str, Any] | None, language: 
     from .wording import build_diagnosis
 
     if shell is None:
-        shell = _running_shell()
+        shell = running_shell()
     grad_mode = torch.is_grad_enabled()
     analysis = Analysis(exc, parsed, namespace, shell)
     try:
@@ -77,7 +77,7 @@ def _explain(exc: BaseException, namespace: Mapping[str, Any] | None, language: 
     return build_diagnosis(finding, language, raised_at=raised_at, cell=cell)
 
 
-def _running_shell() -> Any:
+def running_shell() -> Any:
     """The IPython shell this code runs in, if any (its history holds the earlier cells).
 
     IPython is not imported for this: if nobody imported it, there is no shell.

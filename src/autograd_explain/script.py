@@ -16,6 +16,8 @@ import sys
 from types import TracebackType
 from typing import Any, Callable, TextIO
 
+from .pipeline import running_shell
+
 __all__ = ["install", "uninstall", "is_installed", "report"]
 
 ExceptHook = Callable[[type[BaseException], BaseException, "TracebackType | None"], Any]
@@ -24,17 +26,6 @@ ExceptHook = Callable[[type[BaseException], BaseException, "TracebackType | None
 _previous_hook: ExceptHook | None = None
 # False after uninstall() when ours could not be removed (another hook sat on top).
 _explaining = False
-
-
-def _ipython_shell() -> Any:
-    """The running IPython shell, or None (without importing IPython if it is not loaded)."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return None
-    try:
-        return ipython.get_ipython()
-    except Exception:
-        return None
 
 
 def report(exc: BaseException, file: TextIO | None = None, language: str | None = None) -> bool:
@@ -78,7 +69,7 @@ def install() -> None:
     In IPython this loads the ``autograd_explain`` extension instead.
     """
     global _previous_hook, _explaining
-    shell = _ipython_shell()
+    shell = running_shell()
     if shell is not None:
         shell.extension_manager.load_extension("autograd_explain")
         return
@@ -97,7 +88,7 @@ def uninstall() -> None:
     In IPython this unloads the extension.
     """
     global _previous_hook, _explaining
-    shell = _ipython_shell()
+    shell = running_shell()
     if shell is not None:
         shell.extension_manager.unload_extension("autograd_explain")
         return
