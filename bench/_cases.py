@@ -56,3 +56,26 @@ CASES: list[tuple[str, list[str], str]] = [
     ("leaf_inplace", ["w = torch.randn(3, requires_grad=True)"], "w += 1"),
     ("not_autograd_shape_error", [], "torch.ones(2) @ torch.ones(3)"),
 ]
+
+
+def test_suite_cases() -> list[tuple[str, list[str], str]]:
+    """Every raising scenario of the test suite (core variants and real cases) in this format.
+
+    Cases that need a magic (trace mode) are left out: without the extension
+    loaded their setup cannot run.
+    """
+    import sys
+    from pathlib import Path
+
+    tests = str(Path(__file__).resolve().parent.parent / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    from cases import all_cases  # type: ignore[import-not-found]
+    from test_core import CASES as CORE  # type: ignore[import-not-found]
+
+    found: list[tuple[str, list[str], str]] = []
+    for name, cells in [(c.name, list(c.cells)) for c in CORE] + [(c.name, list(c.cells)) for c in all_cases()]:
+        if any(cell.lstrip().startswith("%") for cell in cells):
+            continue
+        found.append((name, cells[:-1], cells[-1]))
+    return found
