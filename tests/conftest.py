@@ -54,6 +54,16 @@ def ip(shell) -> Iterator[object]:
     shell.reset(new_session=True)
 
 
+@pytest.fixture(scope="module")
+def loaded(shell):
+    """The session shell with the extension loaded once for this module."""
+    shell.reset(new_session=False)
+    shell.run_line_magic("load_ext", "autograd_explain")
+    yield shell
+    shell.run_line_magic("unload_ext", "autograd_explain")
+    shell.reset(new_session=False)
+
+
 def run_cells(shell, cells: list[str]) -> CellRun:
     """Run each cell as its own notebook cell (stored in history); capture the last one."""
     import autograd_explain as ae

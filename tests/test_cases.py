@@ -15,16 +15,6 @@ CASES = all_cases()
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="module")
-def loaded(shell):
-    """The session shell with the extension loaded once for this module."""
-    shell.reset(new_session=False)
-    shell.run_line_magic("load_ext", "autograd_explain")
-    yield shell
-    shell.run_line_magic("unload_ext", "autograd_explain")
-    shell.reset(new_session=False)
-
-
 @pytest.fixture
 def case_ip(loaded):
     fresh_shell(loaded)

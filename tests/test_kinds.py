@@ -10,15 +10,6 @@ from cases import fresh_shell
 from conftest import run_cells
 
 
-@pytest.fixture(scope="module")
-def loaded(shell):
-    shell.reset(new_session=False)
-    shell.run_line_magic("load_ext", "autograd_explain")
-    yield shell
-    shell.run_line_magic("unload_ext", "autograd_explain")
-    shell.reset(new_session=False)
-
-
 @pytest.fixture
 def ip2(loaded):
     fresh_shell(loaded)
