@@ -191,6 +191,15 @@ CASES = [
                                               "lossD.backward(retain_graph=True)\noptD.step()",
                                               "lossG.backward()"),
          "inplace-modified", "optimizer_step", "optD", "optD.step()"),
+    Case("optimizer_step_with_trace_mode", ("import torch\nimport torch.nn as nn\nnetD = nn.Linear(4, 1)\nnetG = nn.Linear(2, 4)\n"
+                                            "optD = torch.optim.Adam(netD.parameters())\n"
+                                            "optG = torch.optim.Adam(netG.parameters())\nz = torch.randn(5, 2)",
+                                            "%autograd_explain trace on",
+                                            "fake = netG(z)\nout = netD(fake)\nlossD = out.mean()\nlossG = -out.mean()\n"
+                                            "lossD.backward(retain_graph=True)",
+                                            "optG.step()", "optD.step()", "%autograd_explain trace off",
+                                            "lossG.backward()"),
+         "inplace-modified", "optimizer_step", "optD", "optD.step()"),
     # -- non-scalar-backward -----------------------------------------------------
     Case("seed003_vector_backward", ("import torch\nx = torch.ones(2, requires_grad=True)\nz = x + 2", "z.backward()"),
          "non-scalar-backward", "unreduced_output", "z", "z = x + 2"),

@@ -40,8 +40,15 @@ def shell_state(shell) -> dict:
         "torch.function_modes": len(torch.overrides._get_current_function_mode_stack()),
         "torch.saved_tensor_hooks": torch._C._autograd._top_saved_tensors_default_hooks(False),
         "trace": _trace_enabled(),
+        "torch.optimizer_step_hooks": _optimizer_step_hooks(),
         "config": repr(shell.config),
     }
+
+
+def _optimizer_step_hooks():
+    from torch.optim import optimizer
+
+    return list(optimizer._global_optimizer_pre_hooks.values()) + list(optimizer._global_optimizer_post_hooks.values())
 
 
 def _trace_enabled():

@@ -283,3 +283,160 @@ def test_many_ops_same_values_dtypes_and_random_stream(backend: str) -> None:
     for a, b in zip(plain, traced):
         assert a.dtype == b.dtype and torch.equal(a, b)
     assert len(trace.all_writes()) >= 18
+
+
+# -- library optimizers: one record per parameter, at the user's .step() line --------
+
+@pytest.fixture
+def fresh() -> Iterator[None]:
+    trace.disable()
+    trace.clear()
+    yield
+    trace.disable()
+    trace.clear()
+
+def _sgd_model() -> tuple[nn.Linear, torch.optim.SGD]:
+    torch.manual_seed(0)
+    model = nn.Linear(4, 3)
+    return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
+def test_library_optimizer_step_is_one_write_per_parameter(fresh: None) -> None:
+    model, optimizer = _sgd_model()
+    with trace.trace(backend="kernels"):
+        model(torch.randn(2, 4)).sum().backward()
+        before = model.weight._version
+        optimizer.step()  # sgd-step
+    writes = trace.all_writes()
+    assert {w.op for w in writes} == {"SGD.step"}, writes
+    assert sorted(w.shape for w in writes) == sorted(tuple(p.shape) for p in model.parameters())
+    for write in writes:
+        assert (write.filename, write.lineno) == (__file__, _line_of("sgd-step"))
+        assert (write.version_before, write.version_after) == (before, before + 1)
+        assert write.inner_filename is None and write.node is None
+    # The record matches the parameter's memory, as a per-op record would.
+    assert [w.op for w in trace.writes_to(model.weight)] == ["SGD.step"]
+
+
+def test_optimizer_step_traced_equals_plain(fresh: None) -> None:
+    def run(traced: bool) -> list[torch.Tensor]:
+        model, optimizer = _sgd_model()
+        context = trace.trace(backend="kernels") if traced else _nothing()
+        with context:
+            for _ in range(3):
+                optimizer.zero_grad()
+                model(torch.ones(2, 4)).pow(2).sum().backward()
+                optimizer.step()
+        return [p.detach().clone() for p in model.parameters()] + [
+            optimizer.state[p]["momentum_buffer"].clone() for p in model.parameters()]
+
+    plain, traced = run(False), run(True)
+    assert all(torch.equal(a, b) for a, b in zip(plain, traced))
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_step_with_closure_is_traced_op_by_op(fresh: None) -> None:
+    model, optimizer = _sgd_model()
+    inputs = torch.randn(2, 4)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        hidden = model(inputs)
+        hidden.mul_(2)  # in-closure
+        loss = hidden.sum()
+        loss.backward()
+        return loss
+
+    with trace.trace(backend="kernels"):
+        optimizer.step(closure)
+    lines = {w.lineno for w in trace.all_writes() if w.op == "aten.mul_.Tensor"}
+    assert _line_of("in-closure") in lines
+    assert "SGD.step" not in {w.op for w in trace.all_writes()}
+
+
+class _HandWrittenSGD(torch.optim.Optimizer):
+    def __init__(self, params: object) -> None:
+        super().__init__(params, {"lr": 0.1})
+
+    @torch.no_grad()
+    def step(self, closure: object = None) -> None:
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    param.add_(param.grad, alpha=-group["lr"])  # hand-written-update
+
+
+def test_optimizer_written_by_the_user_is_traced_op_by_op(fresh: None) -> None:
+    model = nn.Linear(4, 3)
+    optimizer = _HandWrittenSGD(model.parameters())
+    with trace.trace(backend="kernels"):
+        model(torch.randn(2, 4)).sum().backward()
+        optimizer.step()
+    writes = trace.all_writes()
+    assert len(writes) == 2 and {w.lineno for w in writes} == {_line_of("hand-written-update")}
+
+
+def _interrupt(optimizer: object, args: object, kwargs: object) -> None:
+    raise RuntimeError("interrupted")
+
+
+def test_a_step_that_raises_pauses_tracing_until_resumed(fresh: None) -> None:
+    model, optimizer = _sgd_model()
+    model(torch.randn(2, 4)).sum().backward()
+    optimizer.register_step_pre_hook(_interrupt)  # runs after ours: the step dies mid-way
+    with trace.trace(backend="kernels"):
+        with pytest.raises(RuntimeError):
+            optimizer.step()
+        y = torch.zeros(3)
+        y.add_(1)  # while-paused
+        assert trace.all_writes() == []
+        trace.resume_after_error()
+        y.add_(1)  # after-resume
+        assert [w.lineno for w in trace.all_writes()] == [_line_of("after-resume")]
+    assert not torch._C._dispatch_tls_is_dispatch_key_included(torch._C.DispatchKey.PreDispatch)
+
+
+def test_disable_after_a_raising_step_leaves_the_dispatch_key_off(fresh: None) -> None:
+    model, optimizer = _sgd_model()
+    model(torch.randn(2, 4)).sum().backward()
+    optimizer.register_step_pre_hook(_interrupt)
+    trace.enable(backend="kernels")
+    with pytest.raises(RuntimeError):
+        optimizer.step()
+    trace.disable()
+    key = torch._C.DispatchKey.PreDispatch
+    assert not torch._C._dispatch_tls_is_dispatch_key_included(key)
+    from torch.optim import optimizer as optimizer_module
+
+    assert not optimizer_module._global_optimizer_pre_hooks
+    assert not optimizer_module._global_optimizer_post_hooks
+
+
+def test_in_ipython_the_next_cell_records_again_after_a_step_died(ip) -> None:
+    cells = [
+        "%autograd_explain trace on",
+        "import torch\nmodel = torch.nn.Linear(4, 3)\n"
+        "optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "def interrupt(*args):\n    raise KeyboardInterrupt\n"
+        "optimizer.register_step_pre_hook(interrupt)\n"
+        "model(torch.randn(2, 4)).sum().backward()",
+        "optimizer.step()",
+        "y = torch.zeros(3)\ny.add_(1)",
+    ]
+    trace.clear()
+    results = [ip.run_cell(cell, store_history=True) for cell in cells]
+    try:
+        assert isinstance(results[2].error_in_exec, KeyboardInterrupt)
+        assert results[3].error_in_exec is None
+        newest = trace.all_writes()[0]
+        assert (newest.op, newest.line) == ("aten.add_.Tensor", "y.add_(1)")
+    finally:
+        ip.run_line_magic("autograd_explain", "trace off")
+        trace.clear()

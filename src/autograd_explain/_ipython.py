@@ -63,14 +63,31 @@ class AutogradExplain(Magics):
             if action == "on":
                 trace.enable()
                 self.started_trace = True
+                _watch_cells(self.shell, True)
             elif action == "off":
                 trace.disable()
+                _watch_cells(self.shell, False)
             elif action != "status":
                 print("usage: %autograd_explain trace on|off|status", file=sys.stderr)
                 return
             print(f"autograd_explain trace mode is {'on' if trace.is_enabled() else 'off'}")
             return
         print("usage: %autograd_explain trace on|off|status", file=sys.stderr)
+
+
+def _resume_trace_after_cell(result: Any = None) -> None:
+    """``post_run_cell``: an optimizer step interrupted mid-way (an error, Ctrl-C) pauses tracing."""
+    from . import tracing
+
+    tracing.resume_after_error()
+
+
+def _watch_cells(shell: Any, on: bool) -> None:
+    callbacks = shell.events.callbacks["post_run_cell"]
+    if on and _resume_trace_after_cell not in callbacks:
+        shell.events.register("post_run_cell", _resume_trace_after_cell)
+    elif not on and _resume_trace_after_cell in callbacks:
+        shell.events.unregister("post_run_cell", _resume_trace_after_cell)
 
 
 def load(shell: Any) -> None:
@@ -139,6 +156,7 @@ def unload(shell: Any) -> None:
         from . import tracing
 
         tracing.disable()
+        _watch_cells(shell, False)
 
 
 def _show_traceback(shell: Any, etype: type[BaseException], evalue: BaseException, tb: Any,

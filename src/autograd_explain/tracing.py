@@ -46,6 +46,7 @@ import re
 import sys
 import sysconfig
 import threading
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, NamedTuple, Protocol, Sequence
@@ -251,9 +252,12 @@ class _History:
     def resize(self, capacity: int) -> None:
         self.entries = deque(self.entries, maxlen=capacity)
 
-    def add(self, op: Any, written: list[tuple[torch.Tensor, _Before, int]]) -> None:
-        """Record ``(tensor, state before, version after)`` triples written by one call of ``op``."""
-        user, inner = _locate(sys._getframe(2))
+    def add(self, op: Any, written: list[tuple[torch.Tensor, _Before, int]], depth: int = 2) -> None:
+        """Record ``(tensor, state before, version after)`` triples written by one call of ``op``.
+
+        ``depth`` is how many frames up from here the write's caller is.
+        """
+        user, inner = _locate(sys._getframe(depth))
         for tensor, before, version_after in written:
             self.entries.append(
                 _Entry(next(self._counter), op, before, version_after, tuple(tensor.shape),
@@ -301,6 +305,7 @@ class _KernelBackend:
     def __init__(self, history: _History) -> None:
         self.history = history
         self._library: Any = None
+        self.optimizer_steps = _OptimizerSteps(history)
 
     @staticmethod
     def available() -> bool:
@@ -316,8 +321,10 @@ class _KernelBackend:
             raise
         self._library = library
         torch._C._dispatch_tls_set_dispatch_key_included(_PRE_DISPATCH, True)
+        self.optimizer_steps.start()
 
     def stop(self) -> None:
+        self.optimizer_steps.stop()
         torch._C._dispatch_tls_set_dispatch_key_included(_PRE_DISPATCH, False)
         library, self._library = self._library, None
         if library is not None:
@@ -358,6 +365,95 @@ class _KernelBackend:
             return result
 
         return kernel
+
+
+# -- library optimizers: one record per parameter and step ------------------------------
+
+def _defined_in_user_code(function: Any) -> bool:
+    """Whether ``function``, under its decorators (``functools.wraps`` chains), is the user's."""
+    for _ in range(20):
+        wrapped = getattr(function, "__wrapped__", None)
+        if wrapped is None:
+            break
+        function = wrapped
+    code = getattr(function, "__code__", None)
+    return code is not None and _is_user_file(code.co_filename)
+
+
+def _has_closure(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return len(args) > 1 and args[1] is not None or kwargs.get("closure") is not None
+
+
+class _OptimizerSteps:
+    """Summarises a library optimizer's ``step()`` as one write per parameter it changed.
+
+    A CPU ``SGD``/``Adam`` step without ``foreach`` makes several in-place ops
+    per parameter (momentum, moments, the update itself), and a Python kernel
+    round trip for each was most of trace mode's cost. While such a step runs,
+    the kernels are paused (``PreDispatch`` left out of this thread's TLS) and,
+    afterwards, each parameter whose version moved is recorded once, at the
+    user's ``.step()`` line, which is the line a diagnosis blames. Writes to
+    the optimizer's own state buffers are not recorded (autograd never saved
+    them). Steps that run user code are traced op by op as before: a
+    ``closure`` (it runs the forward and backward) and an optimizer whose
+    ``step`` is defined in user code. If a step raises, the kernels stay paused
+    until :func:`resume_after_error` (called by the IPython hook), the next
+    step or :func:`disable`.
+    """
+
+    def __init__(self, history: _History) -> None:
+        self.history = history
+        self.pending = threading.local()
+        self._handles: tuple[Any, ...] = ()
+
+    def start(self) -> None:
+        from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+
+        self._handles = (register_optimizer_step_pre_hook(self._before_step),
+                         register_optimizer_step_post_hook(self._after_step))
+
+    def stop(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = ()
+        self.resume()
+
+    def resume(self) -> None:
+        """Switch the kernels back on if a step of this thread paused them and never finished."""
+        if getattr(self.pending, "params", None) is not None:
+            self.pending.params = None
+            torch._C._dispatch_tls_set_dispatch_key_included(_PRE_DISPATCH, True)
+
+    def _before_step(self, optimizer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.resume()  # a previous step that raised
+        if not torch._C._dispatch_tls_is_dispatch_key_included(_PRE_DISPATCH):
+            return  # not the traced thread
+        if _has_closure(args, kwargs) or _defined_in_user_code(type(optimizer).step):
+            return
+        params = [
+            (weakref.ref(param), param._version)
+            for group in optimizer.param_groups
+            for param in group["params"]
+            if isinstance(param, torch.Tensor) and not param.is_inference()
+        ]
+        self.pending.params = params
+        torch._C._dispatch_tls_set_dispatch_key_included(_PRE_DISPATCH, False)
+
+    def _after_step(self, optimizer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        params = getattr(self.pending, "params", None)
+        if params is None:
+            return
+        self.pending.params = None
+        torch._C._dispatch_tls_set_dispatch_key_included(_PRE_DISPATCH, True)
+        written = []
+        for ref, version in params:
+            param = ref()
+            if param is not None and param._version != version:
+                before = _before("self", param)
+                if before is not None:
+                    written.append((param, before._replace(version=version), param._version))
+        if written:
+            self.history.add(f"{type(optimizer).__name__}.step", written, depth=3)
 
 
 # -- backend 2: a TorchDispatchMode -------------------------------------------------
@@ -471,6 +567,16 @@ def disable() -> None:
 def is_enabled() -> bool:
     """Whether trace mode is recording."""
     return _backend is not None
+
+
+def resume_after_error() -> None:
+    """Switch recording back on if an optimizer step raised while it was paused (idempotent).
+
+    The IPython hook calls this for every error; see ``_OptimizerSteps``.
+    """
+    backend = _backend
+    if isinstance(backend, _KernelBackend):
+        backend.optimizer_steps.resume()
 
 
 @contextlib.contextmanager
