@@ -4,8 +4,10 @@ Run: ``.venv/bin/python bench/trace.py [--rounds N] [--steps K]``
 
 For each model, the settings take turns (plain, trace, trace with the
 dispatch-mode backend, anomaly; rotated each round) so that drift in machine
-load hits all of them alike; each round times K steps one by one, and the
-figure is the median step over all rounds. Two clocks: wall time, and the
+load hits all of them alike; each round times K steps one by one. The ratio
+printed is the median, over rounds, of each round's median step divided by
+plain's in the same round (drift cancels within a round); the ms columns are
+the median step over all rounds. Two clocks: wall time, and the
 process's CPU time, which is steadier on a shared machine (other processes'
 load inflates wall time but not our CPU time as much).
 """
@@ -95,27 +97,42 @@ Clock = Callable[[], float]
 CLOCKS: dict[str, Clock] = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def measure(work: Workload, rounds: int, steps: int) -> dict[str, dict[str, float]]:
-    """Median seconds per step for each clock and setting, interleaved round by round."""
+def measure(work: Workload, rounds: int, steps: int) -> dict[str, dict[str, tuple[float, float]]]:
+    """Per clock and setting: (median seconds per step, median of per-round ratios to plain).
+
+    The ratio is taken within each round, where plain and the setting ran a few
+    milliseconds apart, then the median is taken over rounds: load that drifts
+    over the run (another process starting) cancels out of each round's ratio.
+    """
     names = list(SETTINGS)
     times: dict[str, dict[str, list[float]]] = {clock: {name: [] for name in names} for clock in CLOCKS}
+    ratios: dict[str, dict[str, list[float]]] = {clock: {name: [] for name in names} for clock in CLOCKS}
     for name in names:  # warm-up: first-use costs (allocator, op caches) are not steady state
         with SETTINGS[name]():
             for _ in range(3):
                 work.step()
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[:round_index % len(names)]
+        this_round: dict[str, dict[str, float]] = {clock: {} for clock in CLOCKS}
         for name in order:
             work.reset()
+            steps_cpu, steps_wall = [], []
             with SETTINGS[name]():
                 for _ in range(steps):
                     wall, cpu = time.perf_counter(), time.process_time()
                     work.step()
-                    times["cpu"][name].append(time.process_time() - cpu)
-                    times["wall"][name].append(time.perf_counter() - wall)
+                    steps_cpu.append(time.process_time() - cpu)
+                    steps_wall.append(time.perf_counter() - wall)
+            for clock, values in (("cpu", steps_cpu), ("wall", steps_wall)):
+                times[clock][name].extend(values)
+                this_round[clock][name] = statistics.median(values)
+        for clock in CLOCKS:
+            for name in names:
+                ratios[clock][name].append(this_round[clock][name] / this_round[clock]["plain"])
         trace.clear()
-    return {clock: {name: statistics.median(values) for name, values in per_setting.items()}
-            for clock, per_setting in times.items()}
+    return {clock: {name: (statistics.median(times[clock][name]), statistics.median(ratios[clock][name]))
+                    for name in names}
+            for clock in CLOCKS}
 
 
 def main() -> None:
@@ -128,16 +145,16 @@ def main() -> None:
         torch.set_num_threads(options.threads)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{options.rounds} rounds x {options.steps} steps, medians")
+          f"{options.rounds} rounds x {options.steps} steps; ms = median step, "
+          f"x = median over rounds of the round's ratio to plain")
     names = list(SETTINGS)
     print(f"{'model':<6}{'clock':<6}" + "".join(f"{name + ' ms':>14}" for name in names)
           + "".join(f"{name + '/plain':>19}" for name in names[1:]))
     for label, make in (("mlp", mlp_step), ("conv", conv_step)):
         results = measure(make(), options.rounds, options.steps)
         for clock, result in results.items():
-            plain = result["plain"]
-            print(f"{label:<6}{clock:<6}" + "".join(f"{result[name] * 1e3:14.2f}" for name in names)
-                  + "".join(f"{result[name] / plain:18.3f}x" for name in names[1:]))
+            print(f"{label:<6}{clock:<6}" + "".join(f"{result[name][0] * 1e3:14.2f}" for name in names)
+                  + "".join(f"{result[name][1]:18.3f}x" for name in names[1:]))
 
 
 if __name__ == "__main__":

@@ -27,10 +27,11 @@ Two ways to see those ops (``enable(backend=...)``):
   ``version_before + 1`` per write, and fresh-buffer writes are recorded too.
 
 What is kept is plain data plus a weak reference to the written *storage* (so
-``writes_to`` can tell aliases from look-alikes); no tensor and no frame is
-kept, and the history is a bounded deque. Numerics, grad mode and version
-counters are untouched: the hooks read metadata and call the op as it was
-called. Trace mode is for eager code; ``torch.compile``d regions are not traced.
+``writes_to`` can tell aliases from look-alikes), or, for a library optimizer's
+step, to the parameters it moved; no tensor and no frame is kept, and the
+history is a bounded deque. Numerics, grad mode and version counters are
+untouched: the hooks read metadata and call the op as it was called. Trace
+mode is for eager code; ``torch.compile``d regions are not traced.
 
 Query side (what the in-place diagnosis calls): :func:`find_culprit`,
 :func:`writes_to`, :func:`all_writes`.
@@ -242,22 +243,49 @@ class _Entry(NamedTuple):
     inner: _Location | None
 
 
+class _StepEntry(NamedTuple):
+    """A library optimizer's step: the parameters it moved, expanded into ``_Entry``s on query.
+
+    Only plain numbers and weak references are taken while the step runs (it is
+    the hot path of a training loop); shapes and storages are read on query.
+    """
+
+    sequence: int
+    op: str  # "SGD.step"
+    moved: tuple[tuple[weakref.ref, int, int], ...]  # (parameter, version before, after)
+    user: _Location | None
+
+    def expand(self) -> list[_Entry]:
+        entries = []
+        for ref, version_before, version_after in self.moved:
+            param = ref()
+            if param is None:
+                continue
+            before = _before("self", param)
+            if before is not None:
+                entries.append(_Entry(self.sequence, self.op, before._replace(version=version_before),
+                                      version_after, tuple(param.shape), param.dtype, self.user, None))
+        return entries
+
+
 class _History:
     """Bounded, thread-safe log of writes (deque appends are atomic)."""
 
     def __init__(self, capacity: int) -> None:
-        self.entries: deque[_Entry] = deque(maxlen=capacity)
+        self.entries: deque[_Entry | _StepEntry] = deque(maxlen=capacity)
         self._counter = itertools.count(1)
 
     def resize(self, capacity: int) -> None:
         self.entries = deque(self.entries, maxlen=capacity)
 
-    def add(self, op: Any, written: list[tuple[torch.Tensor, _Before, int]], depth: int = 2) -> None:
-        """Record ``(tensor, state before, version after)`` triples written by one call of ``op``.
+    def add_step(self, op: str, moved: tuple[tuple[weakref.ref, int, int], ...]) -> None:
+        """Record an optimizer step (called from its post-hook, two frames below the wrapper)."""
+        user, _ = _locate(sys._getframe(3))
+        self.entries.append(_StepEntry(next(self._counter), op, moved, user))
 
-        ``depth`` is how many frames up from here the write's caller is.
-        """
-        user, inner = _locate(sys._getframe(depth))
+    def add(self, op: Any, written: list[tuple[torch.Tensor, _Before, int]]) -> None:
+        """Record ``(tensor, state before, version after)`` triples written by one call of ``op``."""
+        user, inner = _locate(sys._getframe(2))
         for tensor, before, version_after in written:
             self.entries.append(
                 _Entry(next(self._counter), op, before, version_after, tuple(tensor.shape),
@@ -369,6 +397,10 @@ class _KernelBackend:
 
 # -- library optimizers: one record per parameter and step ------------------------------
 
+# optimizer class -> whether its step() is user code (traced op by op)
+_USER_STEP: dict[type, bool] = {}
+
+
 def _defined_in_user_code(function: Any) -> bool:
     """Whether ``function``, under its decorators (``functools.wraps`` chains), is the user's."""
     for _ in range(20):
@@ -397,7 +429,7 @@ class _OptimizerSteps:
     them). Steps that run user code are traced op by op as before: a
     ``closure`` (it runs the forward and backward) and an optimizer whose
     ``step`` is defined in user code. If a step raises, the kernels stay paused
-    until :func:`resume_after_error` (called by the IPython hook), the next
+    until :func:`resume_after_error` (the IPython extension calls it after each cell), the next
     step or :func:`disable`.
     """
 
@@ -428,15 +460,20 @@ class _OptimizerSteps:
         self.resume()  # a previous step that raised
         if not torch._C._dispatch_tls_is_dispatch_key_included(_PRE_DISPATCH):
             return  # not the traced thread
-        if _has_closure(args, kwargs) or _defined_in_user_code(type(optimizer).step):
+        if _has_closure(args, kwargs):
             return
-        params = [
-            (weakref.ref(param), param._version)
+        kind = type(optimizer)
+        user_step = _USER_STEP.get(kind)
+        if user_step is None:
+            user_step = _USER_STEP[kind] = _defined_in_user_code(kind.step)
+        if user_step:
+            return
+        self.pending.params = [
+            (param, param._version)
             for group in optimizer.param_groups
             for param in group["params"]
             if isinstance(param, torch.Tensor) and not param.is_inference()
         ]
-        self.pending.params = params
         torch._C._dispatch_tls_set_dispatch_key_included(_PRE_DISPATCH, False)
 
     def _after_step(self, optimizer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -445,15 +482,10 @@ class _OptimizerSteps:
             return
         self.pending.params = None
         torch._C._dispatch_tls_set_dispatch_key_included(_PRE_DISPATCH, True)
-        written = []
-        for ref, version in params:
-            param = ref()
-            if param is not None and param._version != version:
-                before = _before("self", param)
-                if before is not None:
-                    written.append((param, before._replace(version=version), param._version))
-        if written:
-            self.history.add(f"{type(optimizer).__name__}.step", written, depth=3)
+        moved = tuple((weakref.ref(param), version, param._version)
+                      for param, version in params if param._version != version)
+        if moved:
+            self.history.add_step(f"{type(optimizer).__name__}.step", moved)
 
 
 # -- backend 2: a TorchDispatchMode -------------------------------------------------
@@ -627,7 +659,13 @@ def _public(entry: _Entry) -> InplaceWrite:
 
 
 def _newest_first() -> list[_Entry]:
-    return list(reversed(_history.entries))
+    entries: list[_Entry] = []
+    for entry in reversed(_history.entries):
+        if isinstance(entry, _StepEntry):
+            entries.extend(entry.expand())
+        else:
+            entries.append(entry)
+    return entries
 
 
 def all_writes() -> list[InplaceWrite]:
