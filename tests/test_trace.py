@@ -440,3 +440,16 @@ def test_in_ipython_the_next_cell_records_again_after_a_step_died(ip) -> None:
     finally:
         ip.run_line_magic("autograd_explain", "trace off")
         trace.clear()
+
+
+def test_optimizer_records_keep_no_parameter_alive(fresh: None) -> None:
+    model, optimizer = _sgd_model()
+    with trace.trace(backend="kernels"):
+        model(torch.randn(2, 4)).sum().backward()
+        optimizer.step()
+    assert len(trace.all_writes()) == 2
+    weight = weakref.ref(model.weight)
+    del model, optimizer
+    gc.collect()
+    assert weight() is None
+    assert trace.all_writes() == []  # records of freed parameters are dropped, not broken
