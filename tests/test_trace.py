@@ -238,6 +238,22 @@ def test_kernels_are_removed_on_disable() -> None:
     assert not torch._C._dispatch_has_kernel_for_dispatch_key("aten::add_.Tensor", "PreDispatch")
 
 
+def test_other_ops_fall_through_the_key_while_tracing_and_not_after() -> None:
+    # A fallthrough shows in the dispatch table as "fallthrough registered at ...";
+    # without it the op uses the key's boxed fallback ("[backend fallback]").
+    def pre_dispatch_entry(op: str) -> str:
+        lines = torch._C._dispatch_dump_table(op).splitlines()
+        return next(line for line in lines if line.startswith("PreDispatch:"))
+
+    trace.enable(backend="kernels")
+    try:
+        assert "fallthrough" in pre_dispatch_entry("aten::add.Tensor")
+        assert "fallthrough" not in pre_dispatch_entry("aten::add_.Tensor")  # our kernel
+    finally:
+        trace.disable()
+    assert "backend fallback" in pre_dispatch_entry("aten::add.Tensor")
+
+
 def test_find_culprit_write_takes_the_parsed_message_fields(backend: str) -> None:
     with trace.trace(backend=backend):
         y = torch.randn(2, 3, requires_grad=True).sigmoid()

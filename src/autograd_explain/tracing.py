@@ -13,14 +13,16 @@ Two ways to see those ops (``enable(backend=...)``):
 * ``"kernels"`` (the default): a Python kernel for each of the ~1,200 mutating
   ATen overloads, registered on the ``PreDispatch`` dispatch key, which is the
   outermost key and is switched on only in this thread's dispatch TLS while
-  tracing. Non-mutating ops never enter Python (the key's fallback is a C++
-  redispatch, ~1 us); each in-place op pays a Python round trip (~20-40 us
-  measured inside a training step, most of it the kernel call itself), so the
-  cost is proportional to the number of in-place ops per step: optimizers
-  without ``foreach`` make several per parameter (see ``bench/trace.py``).
-  The kernel calls the op again with our key excluded, i.e. exactly as the
-  caller called it, and records only writes that bumped a version counter (writes to
-  fresh buffers inside kernels cannot break a saved tensor).
+  tracing. Every other ATen overload gets a fallthrough on that key, so it
+  never sees it (the key's own fallback would box every call's arguments:
+  3-4 % of a training step). Each in-place op pays a Python round trip (~4 us
+  for the internal writes of kernels, which are not recorded; ~15-20 us for a
+  recorded one); a library optimizer's ``step()``, which makes several
+  in-place ops per parameter, is summarised instead (see ``_OptimizerSteps``).
+  ``bench/trace.py`` measures the whole. The kernel calls the op again with
+  our key excluded, i.e. exactly as the caller called it, and records only
+  writes that bumped a version counter (writes to fresh buffers inside
+  kernels cannot break a saved tensor).
 * ``"mode"``: a ``TorchDispatchMode``; every op goes through Python. Used when
   ``PreDispatch`` is taken (``torch.export`` pre-dispatch tracing) or missing.
   It sees ops below autograd, before the version bump, so ``version_after`` is
@@ -296,35 +298,59 @@ class _History:
 # -- backend 1: Python kernels on the PreDispatch key ------------------------------
 
 _PRE_DISPATCH = getattr(torch._C.DispatchKey, "PreDispatch", None)
+_FALLTHROUGH = getattr(torch.library, "fallthrough_kernel", None)
 _mutating_ops_cache: list[tuple[Any, _MutatedArgs]] | None = None
+_passthrough_ops_cache: list[str] | None = None
+
+
+def _scan_aten_ops() -> None:
+    """Sort every ATen overload into the ones we hook and the ones we let through.
+
+    Hooked: overloads that write to an argument and reach the dispatcher
+    themselves (composite-implicit ops are left out: they never run as one
+    kernel, and the ops they decompose into are seen instead). Let through:
+    every other overload. Overloads that already have a ``PreDispatch`` kernel
+    are left alone.
+    """
+    global _mutating_ops_cache, _passthrough_ops_cache
+    hooked, passthrough = [], []
+    for qualified in torch._C._dispatch_get_all_op_names():
+        if not qualified.startswith("aten::"):
+            continue
+        if torch._C._dispatch_has_kernel_for_dispatch_key(qualified, "PreDispatch"):
+            continue
+        name, _, overload = qualified[len("aten::"):].partition(".")
+        try:
+            schema = torch._C._get_schema(f"aten::{name}", overload)
+        except RuntimeError:
+            continue
+        mutated = _mutated_arguments(schema)
+        if not mutated or torch._C._dispatch_has_kernel_for_dispatch_key(qualified, "CompositeImplicitAutograd"):
+            passthrough.append(qualified[len("aten::"):])
+            continue
+        op = getattr(getattr(torch.ops.aten, name), overload or "default")
+        hooked.append((op, mutated))
+    _mutating_ops_cache, _passthrough_ops_cache = hooked, passthrough
 
 
 def _mutating_ops() -> list[tuple[Any, _MutatedArgs]]:
-    """Every ATen overload that writes to an argument and reaches the dispatcher itself.
-
-    Composite-implicit ops are left out: they never run as one kernel, and the
-    ops they decompose into are seen instead.
-    """
-    global _mutating_ops_cache
+    """Every ATen overload that writes to an argument and reaches the dispatcher itself."""
     if _mutating_ops_cache is None:
-        found = []
-        for qualified in torch._C._dispatch_get_all_op_names():
-            if not qualified.startswith("aten::"):
-                continue
-            name, _, overload = qualified[len("aten::"):].partition(".")
-            try:
-                schema = torch._C._get_schema(f"aten::{name}", overload)
-            except RuntimeError:
-                continue
-            mutated = _mutated_arguments(schema)
-            if not mutated or torch._C._dispatch_has_kernel_for_dispatch_key(qualified, "CompositeImplicitAutograd"):
-                continue
-            if torch._C._dispatch_has_kernel_for_dispatch_key(qualified, "PreDispatch"):
-                continue
-            op = getattr(getattr(torch.ops.aten, name), overload or "default")
-            found.append((op, mutated))
-        _mutating_ops_cache = found
-    return _mutating_ops_cache
+        _scan_aten_ops()
+    return _mutating_ops_cache  # type: ignore[return-value]
+
+
+def _passthrough_ops() -> list[str]:
+    """Every other ATen overload (``"add.Tensor"``), registered as a ``PreDispatch`` fallthrough.
+
+    ``PreDispatch``'s own fallback boxes each call's arguments and redispatches:
+    about 0.5 us per dispatcher call, dozens of which run inside every forward
+    and backward op (3-4 % of a training step, measured). An op-specific
+    fallthrough takes the key out of that op's dispatch entirely.
+    """
+    if _passthrough_ops_cache is None:
+        _scan_aten_ops()
+    return _passthrough_ops_cache  # type: ignore[return-value]
 
 
 class _KernelBackend:
@@ -344,6 +370,9 @@ class _KernelBackend:
         try:
             for op, mutated in _mutating_ops():
                 library.impl(op, self._kernel(op, mutated), "PreDispatch")
+            if _FALLTHROUGH is not None:
+                for name in _passthrough_ops():
+                    library.impl(name, _FALLTHROUGH, "PreDispatch")
         except Exception:
             library._destroy()
             raise
@@ -563,7 +592,8 @@ _backend: _Backend | None = None
 def enable(capacity: int | None = None, backend: str = "auto") -> None:
     """Start recording in-place writes made by this thread (idempotent).
 
-    The first call registers the hooks and takes about 0.1 s; use
+    The first call scans the ATen operators and registers the hooks (about
+    0.2 s; later calls about 0.03 s); use
     ``enable``/``disable`` (or ``with trace():``) around a whole run, not each step.
 
     Args:
