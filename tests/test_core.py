@@ -185,6 +185,13 @@ CASES = [
                                                        "%autograd_explain trace off",
                                                        "h.sum().backward()"),
          "inplace-modified", "inplace_method", "h", "double(h, 2)"),
+    Case("argmax_inside_the_loss_call", ("import torch\nimport torch.nn as nn\nmodel = nn.Linear(4, 3)\nloss_fn = nn.MSELoss()\n"
+                                         "x = torch.randn(5, 4)\ny = torch.randn(5)",
+                                         "p = model(x)", "loss_fn(p.argmax(1).float(), y).backward()"),
+         "no-grad-fn", "non_differentiable_op", "p", "loss_fn(p.argmax(1).float(), y).backward()"),
+    Case("detach_inside_the_raising_expression", ("import torch\nx = torch.randn(3, requires_grad=True)",
+                                                  "y = x * 2", "(y.detach() * 3).sum().backward()"),
+         "no-grad-fn", "detach", "y", "(y.detach() * 3).sum().backward()"),
     Case("optimizer_step_between_backwards", ("import torch\nimport torch.nn as nn\nnetD = nn.Linear(4, 1)\nnetG = nn.Linear(2, 4)\n"
                                               "optD = torch.optim.SGD(netD.parameters(), lr=0.1)\nz = torch.randn(5, 2)",
                                               "fake = netG(z)\nout = netD(fake)\nlossD = out.mean()\nlossG = -out.mean()\n"

@@ -33,12 +33,16 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
     """The no-grad finding for the abstract value of the differentiated tensor."""
     cut = value.cut
     if cut is not None:
-        variable = cut.variable or analysis.target_text
+        # A cut inside an expression (``loss_fn(p.argmax(1), y)``) binds no name:
+        # the user's variable it was applied to is the one to name.
+        variable = cut.variable or cut.upstream or analysis.target_text
         if cut.cause == "frozen_parameters":
             return _frozen(analysis, kind, cut.op, cut.stmt)
+        # The wording speaks of what lost the graph: the bound name, else the expression.
+        lost = cut.variable or _cut_expression(cut.stmt, cut.op, cut.upstream) or analysis.target_text
         return finding(analysis, kind, cut.cause, [variable], cut.stmt, [cut.upstream],
-                       op=cut.op, upstream=cut.upstream or "its input",
-                       fixed=_fixed_code(analysis, cut.cause, variable, cut.stmt, cut.upstream))
+                       op=cut.op, upstream=cut.upstream or "its input", var=lost,
+                       fixed=_fixed_code(analysis, cut.cause, lost, cut.stmt, cut.upstream))
     if value.frozen:
         return _frozen(analysis, kind, value.frozen[0], analysis.raising_stmt)
     leaves = _float_leaves(analysis, value.leaves)
@@ -55,6 +59,25 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
         stmt = definition[-1].stmt if definition else None
         return finding(analysis, kind, "inputs_without_grad", [name], stmt, leaves=name)
     return finding(analysis, kind, "unknown", [analysis.target_text], None)
+
+
+def _cut_expression(stmt: Stmt, op: str, upstream: str | None) -> str | None:
+    """The source of the sub-expression that cut the graph (``p.argmax(1)``), if one is plain to see."""
+    if not upstream:
+        return None
+    attribute = op.lstrip(".").split("(")[0]
+    for node in ast.walk(stmt.node):
+        if isinstance(node, ast.Attribute) and node.attr == attribute and isinstance(node.value, ast.Name) \
+                and node.value.id == upstream:
+            return ast.unparse(node) if attribute == "data" else None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == attribute:
+                on_upstream = isinstance(func.value, ast.Name) and func.value.id == upstream
+                first_arg = bool(node.args) and isinstance(node.args[0], ast.Name) and node.args[0].id == upstream
+                if on_upstream or first_arg:
+                    return ast.unparse(node)
+    return None
 
 
 def _fixed_code(analysis: Analysis, cause: str, variable: str | None, stmt: Stmt,
