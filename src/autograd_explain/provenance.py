@@ -40,6 +40,14 @@ REWRAP_FUNCTIONS = frozenset({
 PROPAGATING_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "real", "imag", "values"})
 INDEX_RESULT_METHODS = frozenset({"max", "min", "sort", "topk", "mode", "median", "kthvalue", "cummax", "cummin"})
 PYTHON_NUMBER_BUILTINS = frozenset({"float", "int", "bool", "complex", "round", "abs", "sum", "max", "min"})
+# Reads of a tensor's metadata: plain numbers (or objects) that never carried its graph,
+# as in `loss_sum / x.shape[0]` or `/ len(batch)`.
+METADATA_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_leaf", "requires_grad",
+                                 "is_cuda", "layout", "_version"})
+METADATA_METHODS = frozenset({"size", "dim", "ndimension", "numel", "nelement", "element_size",
+                              "stride", "get_device", "is_contiguous", "data_ptr", "storage_offset",
+                              "is_floating_point", "is_complex"})
+METADATA_BUILTINS = frozenset({"len", "isinstance", "id", "type", "hasattr", "callable", "range"})
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,8 @@ class Provenance:
         self._memo: dict[int, Value] = {}
         self._active: set[int] = set()
         self._bindings: list[dict[str, Value]] = []
+        # comprehension variables in scope while a comprehension's element is evaluated
+        self._comprehension_names: list[dict[str, Value]] = []
         self.depth_limit = 60
         self.raising_index: int | None = None
         self._loaded_files: set[str] = set()
@@ -186,6 +196,11 @@ class Provenance:
     def _evaluate_definition(self, definition: Definition) -> Value:
         stmt = definition.stmt
         inferred = UNKNOWN
+        if definition.value is None and isinstance(stmt.node, (ast.For, ast.AsyncFor)):
+            loop = stmt.node
+            evaluate = lambda expr: self.evaluate(expr, stmt)  # noqa: E731
+            inferred = _loop_target_values(loop.target, loop.iter, evaluate(loop.iter), evaluate).get(
+                definition.name, UNKNOWN)
         if definition.value is not None:
             inferred = self.evaluate(definition.value, stmt)
             if definition.position == 1 and _returns_indices(definition.value):
@@ -259,7 +274,27 @@ class Provenance:
             return UNKNOWN
 
     def _eval_Name(self, node: ast.Name, stmt: Stmt) -> Value:
+        for names in reversed(self._comprehension_names):
+            if node.id in names:
+                return names[node.id]
         return self.value_of_name(node.id, stmt)
+
+    def _eval_ListComp(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, stmt: Stmt) -> Value:
+        """``[l.item() for l in losses]``: the element, with each target an element of its iterable."""
+        names: dict[str, Value] = {}
+        self._comprehension_names.append(names)
+        try:
+            for generator in node.generators:
+                iterable = self.evaluate(generator.iter, stmt)
+                names.update(_loop_target_values(generator.target, generator.iter, iterable,
+                                                 lambda expr: self.evaluate(expr, stmt)))
+            element = self.evaluate(node.elt, stmt)
+        finally:
+            self._comprehension_names.pop()
+        return replace(element, kind="other") if element.kind != "unknown" else element
+
+    _eval_GeneratorExp = _eval_ListComp
+    _eval_SetComp = _eval_ListComp
 
     def _eval_Constant(self, node: ast.Constant, stmt: Stmt) -> Value:
         kind = "number" if isinstance(node.value, (int, float, complex, bool)) else "other"
@@ -311,6 +346,8 @@ class Provenance:
             return self._cut_if_grad(base, stmt, "non_differentiable_op", ".indices")
         if node.attr == "grad":
             return Value(kind="tensor", grad=False)
+        if node.attr in METADATA_ATTRIBUTES and base.kind in ("tensor", "unknown"):
+            return Value(kind="other", grad=False)
         if node.attr in PROPAGATING_ATTRIBUTES:
             return base
         if dotted and "()" not in dotted:
@@ -359,6 +396,8 @@ class Provenance:
         return replace(result, grad=False)
 
     def _method_call(self, method: str, receiver: Value, node: ast.Call, args: list[Value], stmt: Stmt) -> Value:
+        if method in METADATA_METHODS and receiver.kind in ("tensor", "unknown"):
+            return Value(kind="number", grad=False)
         if method in ("detach", "detach_"):
             return self._cut_if_grad(receiver, stmt, "detach", f".{method}()")
         if method in ("item", "tolist"):
@@ -389,6 +428,8 @@ class Provenance:
             return _merge(everything)
         if full.startswith("math."):
             return self._convert(_merge(everything), stmt, "item", full + "()", "number")
+        if full in METADATA_BUILTINS and self.live_value(short, stmt.scope) is live.MISSING:
+            return Value(kind="number", grad=False)
         if short in PYTHON_NUMBER_BUILTINS and self.live_value(short, stmt.scope) is live.MISSING:
             merged = _merge(everything)
             if short in ("sum", "max", "min") and merged.kind == "tensor":
@@ -507,6 +548,31 @@ def _defining_file(obj: Any) -> str | None:
         found = live.instance_dict(module).get("__file__") if module is not None else None
         return found if type(found) is str else None
     return None
+
+
+def _loop_target_values(target: ast.expr, iterable_node: ast.expr, iterable: Value,
+                        evaluate: Callable[[ast.expr], Value]) -> dict[str, Value]:
+    """Values of the names a ``for`` target binds: an element shares its container's grad.
+
+    ``zip(a, b)`` and ``enumerate(a)`` are taken apart so that each name gets
+    its own iterable (and the index a plain number).
+    """
+    from .source import target_names
+
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(iterable_node, ast.Call) \
+            and isinstance(iterable_node.func, ast.Name) and not iterable_node.keywords:
+        function, args = iterable_node.func.id, iterable_node.args
+        if function == "zip" and len(args) == len(target.elts):
+            values: dict[str, Value] = {}
+            for element, arg in zip(target.elts, args):
+                values.update(_loop_target_values(element, arg, evaluate(arg), evaluate))
+            return values
+        if function == "enumerate" and args and len(target.elts) == 2:
+            values = {name: Value(kind="number", grad=False) for name in target_names(target.elts[0])}
+            values.update(_loop_target_values(target.elts[1], args[0], evaluate(args[0]), evaluate))
+            return values
+    element = replace(iterable, kind="unknown") if iterable.kind in ("other", "module") else iterable
+    return {name: element for name in target_names(target)}
 
 
 def _returns_indices(value: ast.expr) -> bool:
