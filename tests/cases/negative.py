@@ -14,4 +14,27 @@ CASES = [
          ["import torch\na = torch.randn(2, 2)\nb = torch.ones(2, 2, dtype=torch.float64)", "c = a @ b"], None),
     Case("index_out_of_range", "ordinary IndexError",
          ["import torch\nx = torch.randn(3)", "v = x[5]"], None, error="IndexError"),
+    Case(
+        'neg_harmless_inplace_then_indexerror',
+        'negative: y = x * 2; y += 1 (harmless) then an IndexError on a loss history list',
+        ['import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\ntorch.manual_seed(0)\nx = torch.randn(3, requires_grad=True)',
+         'y = x * 2\ny += 1\nloss = y.sum()\nloss.backward()\nhistory = [loss.item()]',
+         'print(history[3])'],
+        None, None, None, None, error='IndexError',
+    ),
+    Case(
+        'neg_inplace_relu_then_target_batch_mismatch',
+        'negative: inplace ReLU model then a cross_entropy batch-size mismatch (ValueError)',
+        ['import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\ntorch.manual_seed(0)\nnet = nn.Sequential(nn.Linear(4, 8), nn.ReLU(inplace=True), nn.Linear(8, 3))',
+         'out = net(torch.randn(4, 4))\nloss = F.cross_entropy(out, torch.tensor([0, 1, 2]))'],
+        None, None, None, None, error='ValueError',
+    ),
+    Case(
+        'neg_broken_inplace_never_backwarded_then_shape_error',
+        'negative: a setitem on a sigmoid output (would break backward) followed by an ordinary matmul shape error',
+        ['import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\ntorch.manual_seed(0)\nw = torch.randn(4, 5, requires_grad=True)',
+         'h = torch.sigmoid(w)\nh[0] = 0',
+         'proj = h @ torch.randn(4, 2)'],
+        None, None, None, None,
+    ),
 ]

@@ -63,7 +63,31 @@ def diagnose(analysis: Analysis) -> Finding:
     saved_by = _saving_statement(analysis, best, op)
     params["saved_by"] = saved_by.line if saved_by else None
     params["saved_where"] = location(saved_by) if saved_by else None
-    return finding(analysis, KIND, best.cause, [best.name], best.stmt, **params, write=best.stmt.line)
+    name = _instance_path(analysis, best) or best.name
+    return finding(analysis, KIND, best.cause, [name], best.stmt, **params, write=best.stmt.line)
+
+
+def _instance_path(analysis: Analysis, write: Write) -> str | None:
+    """``self.temperature`` written in a method -> ``model.temperature``, by the live instance.
+
+    The instance is looked for among the live modules the differentiated tensor
+    came from (their submodules included), by the class that defines the method.
+    """
+    if not write.name.startswith("self.") or not write.stmt.scope or "." not in write.stmt.scope:
+        return None
+    class_name = write.stmt.scope.rsplit(".", 1)[0]
+    stmt = analysis.raising_stmt
+    if stmt is None or analysis.target_node is None:
+        return None
+    roots = set(dependency_closure(analysis, analysis.target_node, stmt)) | names_read(analysis.target_node)
+    for root in sorted(roots):
+        value = analysis.provenance.live_value(root, stmt.scope)
+        if not live.is_module(value):
+            continue
+        for path, module in live.named_modules(value, root):
+            if getattr(type(module), "__qualname__", None) == class_name:
+                return path + write.name[len("self"):]
+    return None
 
 
 def _int(text: str | None) -> int | None:
@@ -99,9 +123,13 @@ def _target_roots(analysis: Analysis) -> list[Any]:
 
 # -- the writes in the code ----------------------------------------------------
 def _writes(analysis: Analysis) -> Iterator[Write]:
-    limit = analysis.raising_stmt.index if analysis.raising_stmt else len(analysis.timeline.stmts)
+    raising = analysis.raising_stmt
+    limit = raising.index if raising else len(analysis.timeline.stmts)
+    loops = set(raising.loops) if raising is not None else set()
     for stmt in analysis.timeline.stmts:
-        if stmt.index >= limit and stmt.scope is None:
+        if stmt.index >= limit and stmt.scope is None and not (loops & set(stmt.loops)):
+            # Later top-level statements had not run, except those of a loop around
+            # the raising one: they ran in the iterations before (`opt.step()` after `backward()`).
             continue
         yield from _writes_in(stmt)
         yield from _optimizer_steps(analysis, stmt)
@@ -288,9 +316,17 @@ def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: 
     if write.cause == "optimizer_step":
         return _optimizer_score(value, shape_text, version)
     if write.cause == "inplace_module":
-        # Only a module that is live in a model the loss came from counts.
-        return score + 5 if write.name in _live_inplace_modules(analysis) else 0
+        # Only a module that is live in a model the loss came from counts, and not
+        # when its own op saved the tensor: `relu_` saves its result after writing
+        # it, so a later write moved the version ("output 0 of Relu ... expected 1").
+        if write.name not in _live_inplace_modules(analysis):
+            return 0
+        if attribute == "_saved_result" and _module_op(write.op) == _letters(op):
+            return 0
+        return score + 5
     if live.is_tensor(value):
+        if not _could_be_the_saved_tensor(analysis, value):
+            return 0
         if shape_text is not None and live.shape_text(live.shape(value)).strip("[]") != shape_text.strip():
             score -= 3  # a view of the saved tensor can have another shape
         if version is not None and live.version(value) == version:
@@ -302,6 +338,33 @@ def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: 
     if _op_touches(analysis, write, op):
         score += 3
     return score
+
+
+_DTYPE_OF_TYPE = {"Float": "float32", "Double": "float64", "Half": "float16", "BFloat16": "bfloat16",
+                  "Long": "int64", "Int": "int32", "Short": "int16", "Char": "int8", "Byte": "uint8",
+                  "Bool": "bool", "ComplexFloat": "complex64", "ComplexDouble": "complex128"}
+
+
+def _could_be_the_saved_tensor(analysis: Analysis, tensor: Any) -> bool:
+    """False when the message rules ``tensor`` out: another dtype, or no graph at all
+    although the message says the saved tensor was the output of an op."""
+    fields = analysis.parsed.fields
+    spelled = (fields.get("tensor_type") or "").split(".")[-1]
+    wanted = _DTYPE_OF_TYPE.get(spelled[: -len("Tensor")]) if spelled.endswith("Tensor") else None
+    if wanted is not None and live.dtype_name(live.dtype(tensor)) != wanted:
+        return False
+    if fields.get("node") and live.grad_fn(tensor) is None and not live.requires_grad(tensor):
+        return False
+    return True
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalpha())
+
+
+def _module_op(class_name: str) -> str:
+    """The autograd op an ``inplace=True`` module runs (``ReLU6`` is a hardtanh)."""
+    return {"relu6": "hardtanh"}.get(_letters(class_name), _letters(class_name))
 
 
 def _optimizer_score(optimizer: Any, shape_text: str | None, version: int | None) -> int:
