@@ -37,6 +37,11 @@ REWRAP_FUNCTIONS = frozenset({
     "tensor", "Tensor", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
     "as_tensor", "from_numpy", "asarray", "scalar_tensor",
 })
+#: functions that make a new tensor from sizes (a leaf; it requires grad only if asked to).
+CREATION_FUNCTIONS = frozenset({
+    "randn", "rand", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",
+    "randint", "randperm", "normal",
+})
 PROPAGATING_ATTRIBUTES = frozenset({"T", "mT", "H", "mH", "real", "imag", "values"})
 INDEX_RESULT_METHODS = frozenset({"max", "min", "sort", "topk", "mode", "median", "kthvalue", "cummax", "cummin"})
 PYTHON_NUMBER_BUILTINS = frozenset({"float", "int", "bool", "complex", "round", "abs", "sum", "max", "min"})
@@ -215,6 +220,9 @@ class Provenance:
         if self.timeline.is_latest(definition) and not self._bindings:
             live_object = self.live_value(definition.name, definition.scope)
         value = self._from_live(definition.name, live_object, inferred, stmt)
+        if value.kind == "tensor" and value.grad is False and value.cut is None and not value.leaves \
+                and value.conversion is None and live_object is live.MISSING:
+            value = replace(value, leaves=(definition.name,))  # `W = torch.randn(3, 1)`: a leaf without grad
         if value.cut is not None and value.cut.stmt is stmt and value.cut.variable is None:
             value = replace(value, cut=replace(value.cut, variable=definition.name))
         if value.conversion is not None and value.conversion.stmt is stmt and value.conversion.variable is None:
@@ -420,6 +428,8 @@ class Provenance:
         if full.startswith(("torch.", "np.", "numpy.")) or full in ("tensor",):
             if short in REWRAP_FUNCTIONS:
                 return self._rewrap(args, stmt, short)
+            if short in CREATION_FUNCTIONS and full.count(".") == 1:
+                return Value(kind="tensor", grad=_asks_for_grad(node))
             if short in NON_DIFFERENTIABLE_METHODS or (short == "where" and len(node.args) == 1):
                 return self._cut_if_grad(_merge(everything), stmt, "non_differentiable_op", f"torch.{short}")
             if full.startswith(("np.", "numpy.")):
@@ -458,8 +468,10 @@ class Provenance:
                      name: str | None = None, obj: Any = live.MISSING) -> Value:
         inputs = _merge(args) if args else Value(kind="tensor", grad=False)
         inside = self._forward_of(obj, args, node, stmt)
-        if inside is not None and inside.cut is not None and inside.cut.stmt.scope != stmt.scope:
+        if inside is not None and inside.cut is not None and inside.cut.stmt.scope != stmt.scope \
+                and not (inside.cut.cause == "frozen_parameters" and module.grad is False):
             return inside  # the graph was cut inside the module's forward
+        # (a frozen submodule of a module frozen as a whole: the whole one is named below)
         if module.grad is True:
             return replace(inputs, kind="tensor", grad=True, cut=None, source=inputs.source or name)
         if module.grad is False and not inputs.grad:
@@ -548,6 +560,11 @@ def _defining_file(obj: Any) -> str | None:
         found = live.instance_dict(module).get("__file__") if module is not None else None
         return found if type(found) is str else None
     return None
+
+
+def _asks_for_grad(call: ast.Call) -> bool:
+    return any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is True
+               for k in call.keywords)
 
 
 def _loop_target_values(target: ast.expr, iterable_node: ast.expr, iterable: Value,

@@ -37,4 +37,28 @@ CASES = [
          'proj = h @ torch.randn(4, 2)'],
         None, None, None, None,
     ),
+    Case(
+        'neg_forgot_to_call_criterion',
+        "forum: loss = criterion (not called) -> 'MSELoss' object has no attribute 'backward'",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.set_grad_enabled(True)",
+         'model = nn.Linear(4, 1)\ncriterion = nn.MSELoss()\nx = torch.randn(16, 4)\ny = torch.randn(16, 1)\nlabels = torch.randint(0, 3, (16,))',
+         'out = model(x)\nloss = criterion\nloss.backward()'],
+        None, None, None, None, error='AttributeError',
+    ),
+    Case(
+        'neg_batch_dict_keyerror',
+        'ordinary KeyError in a training step',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.set_grad_enabled(True)",
+         "model = nn.Linear(4, 3)\nbatch = {'inputs': torch.randn(8, 4), 'labels': torch.randint(0, 3, (8,))}",
+         "loss = F.cross_entropy(model(batch['inputs']), batch['label'])\nloss.backward()"],
+        None, None, None, None, error='KeyError',
+    ),
+    Case(
+        'neg_cat_size_mismatch_in_forward',
+        'ordinary shape error inside a cell-defined forward',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.set_grad_enabled(True)",
+         'class Fuse(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = nn.Linear(4, 8)\n        self.b = nn.Linear(4, 8)\n    def forward(self, x1, x2):\n        return torch.cat([self.a(x1), self.b(x2)], dim=1)',
+         'fuse = Fuse()\nout = fuse(torch.randn(8, 4), torch.randn(6, 4))\nout.sum().backward()'],
+        None, None, None, None,
+    ),
 ]

@@ -13,7 +13,7 @@ from .. import live
 from ..context import Analysis
 from ..diagnosis import Finding
 from ..provenance import Value
-from ..source import Stmt
+from ..source import Stmt, dotted_name
 from .. import fixes
 from .common import finding, names_read
 
@@ -47,8 +47,7 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
         return _frozen(analysis, kind, value.frozen[0], analysis.raising_stmt)
     leaves = _float_leaves(analysis, value.leaves)
     if leaves:
-        definition = analysis.timeline.definitions(leaves[0], None)
-        stmt = definition[-1].stmt if definition else None
+        stmt = _creating_statement(analysis, leaves[0])
         return finding(analysis, kind, "inputs_without_grad", leaves, stmt, leaves[1:],
                        leaves=", ".join(leaves),
                        fixed=fixes.add_requires_grad(stmt.line, leaves[0]) if stmt else f"{leaves[0]}.requires_grad_()")
@@ -104,6 +103,12 @@ def _consumer(analysis: Analysis, variable: str, stmt: Stmt) -> Stmt | None:
 
 
 def _float_leaves(analysis: Analysis, leaves: tuple[str, ...]) -> list[str]:
+    """Floating-point leaves, the ones the code treats as weights first.
+
+    In ``y_hat = X @ W + b`` both ``X`` and ``W`` are leaves without grad, but
+    only ``W`` is read through ``.grad``, updated in place or given to an
+    optimizer: that is the one that should have had ``requires_grad=True``.
+    """
     keep = []
     for name in leaves:
         value = analysis.provenance.live_value(name, None)
@@ -112,7 +117,46 @@ def _float_leaves(analysis: Analysis, leaves: tuple[str, ...]) -> list[str]:
             if not (dtype.is_floating_point or dtype.is_complex):
                 continue
         keep.append(name)
-    return keep
+    weights = _weight_like(analysis, keep)
+    return sorted(keep, key=lambda name: name not in weights)
+
+
+def _creating_statement(analysis: Analysis, name: str) -> Stmt | None:
+    """The last plain binding of module-level ``name`` that ran before the error.
+
+    ``W -= lr * W.grad`` later in the loop (it never ran) or augmented updates
+    do not make the tensor; ``W = torch.randn(3, 1)`` does.
+    """
+    definitions = analysis.timeline.definitions(name, None)
+    horizon = analysis.raising_stmt.index if analysis.raising_stmt else len(analysis.timeline.stmts)
+    ran = [d for d in definitions if d.stmt.index < horizon] or definitions
+    plain = [d for d in ran if not d.augmented]
+    chosen = (plain or ran)[-1] if ran else None
+    return chosen.stmt if chosen else None
+
+
+def _weight_like(analysis: Analysis, names: list[str]) -> set[str]:
+    """Those of ``names`` the code uses as trainable: ``name.grad``, ``name -= ...``, ``optim.X([name])``."""
+    wanted = set(names)
+    found: set[str] = set()
+    if len(wanted) < 2:
+        return found
+    for stmt in analysis.timeline.stmts:
+        node = stmt.node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id in wanted:
+            found.add(node.target.id)
+        for child in ast.walk(node):
+            if isinstance(child, ast.Attribute) and child.attr == "grad" and isinstance(child.value, ast.Name) \
+                    and child.value.id in wanted:
+                found.add(child.value.id)
+            elif isinstance(child, ast.Call) and (dotted_name(child.func) or "").startswith(("torch.optim.", "optim.")):
+                for arg in child.args[:1]:
+                    for item in ast.walk(arg):
+                        if isinstance(item, ast.Name) and item.id in wanted:
+                            found.add(item.id)
+    return found
 
 
 def _frozen(analysis: Analysis, kind: str, module_name: str, fallback: Stmt | None) -> Finding:

@@ -37,7 +37,10 @@ def diagnose(analysis: Analysis) -> Finding:
     if stmt is not None and analysis.target_node is not None:
         reduction = _reduction_none(analysis, analysis.target_node, stmt)
         if reduction is not None:
-            made_at, built_at = reduction
+            _, built_at = reduction
+            # The line to change is where the differentiated tensor was made (it may be
+            # derived from the per-sample loss, as in `hard = per_sample.topk(4).values`).
+            made_at = _made_at(analysis) or reduction[0]
             return finding(analysis, KIND, "reduction_none", [target_text], made_at,
                            built=built_at.line, built_where=built_at.lineno, **params)
     if live.is_tensor(value) or stmt is not None:
