@@ -161,6 +161,15 @@ CATALOGUE = {
                "# or {var}.sum().backward()  # sum: gradients scale with the number of elements\n"
                "# or {var}.backward(gradient=torch.ones_like({var}))  # a vector-Jacobian product",
         "warnings": [],
+        "variants": {
+            "unreduced_output/autograd_grad": {
+                "title": "`{var}` has shape {shape}: torch.autograd.grad needs a scalar or grad_outputs",
+                "explanation": "`{var}` holds {numel} values (shape {shape}, made at {where}: `{line}`). "
+                               "`torch.autograd.grad` without `grad_outputs` only works on a single number.",
+                "fix": "torch.autograd.grad({var}, {inputs}, grad_outputs=torch.ones_like({var}))  # one gradient per element\n"
+                       "# or differentiate a scalar: torch.autograd.grad({var}.sum(), {inputs})",
+            },
+        },
         "causes": {
             "reduction_none": {
                 "explanation": "`{var}` (shape {shape}) comes from a loss built with `reduction=\"none\"` "
@@ -328,6 +337,39 @@ CATALOGUE = {
                 "fix": "y = y.detach()  # instead of y.requires_grad = False",
             },
         },
+        "variants": {
+            "nonleaf_flag/part_of_leaf": {
+                "title": "`{part}` is part of `{var}`, not a leaf: part of a tensor cannot be frozen",
+                "explanation": "`{var}` is a leaf that requires grad (shape {shape}); `{part}` is a slice or "
+                               "view computed from it, so it has no `requires_grad` flag of its own ({where}: "
+                               "`{line}`). The flag belongs to the whole tensor: `{var}` stays trainable, and "
+                               "writing into a part of it would be an in-place write to a leaf, itself an error. "
+                               "To keep some entries fixed, zero their gradient instead.",
+                "fix": "# keep {part} fixed: zero its gradient on the way into {var}.grad\n"
+                       "mask = torch.ones_like({var})\n"
+                       "{mask_target} = 0\n"
+                       "{var}.register_hook(lambda grad: grad * mask)\n"
+                       "# or, after loss.backward() and before optimizer.step():\n"
+                       "# {grad_target} = 0\n"
+                       "# (momentum or weight decay can still move those entries: then use an optimizer without "
+                       "them for {var}, or keep the part in a separate tensor that does not require grad)",
+            },
+            "nonleaf_flag/view_of_leaf": {
+                "title": "`{part}` is a view of `{var}`, not a leaf: set the flag on `{var}` itself",
+                "explanation": "`{part}` is computed from `{var}`, a leaf that requires grad, so it has no "
+                               "`requires_grad` flag of its own ({where}: `{line}`). It covers all of `{var}`: "
+                               "freeze `{var}` itself.",
+                "fix": "{var}.requires_grad_(False)  # freezes {var} (and every view of it)",
+            },
+            "nonleaf_flag/part_of_leaf_true": {
+                "title": "`{part}` is computed from `{var}`, which already requires grad",
+                "explanation": "`{var}` is a leaf that requires grad (shape {shape}); `{part}` is computed from it, "
+                               "so it already requires grad and has no flag of its own to set ({where}: "
+                               "`{line}`). Its gradient flows into `{var}.grad`.",
+                "fix": "# delete this line: {part} already gets gradients through {var}\n"
+                       "# after loss.backward(), the gradient of this part is {grad_target}",
+            },
+        },
     },
     "dtype-no-grad": {
         "title": "`{var}` has dtype {dtype}: only floating point and complex tensors can require grad",
@@ -355,6 +397,16 @@ CATALOGUE = {
                 "explanation": "A tensor with an integer or bool dtype is asked to require grad at {where} "
                                "(`{line}`).",
                 "fix": "# create it as floating point (torch.tensor([1., 2.]) or dtype=torch.float32)",
+            },
+        },
+        "variants": {
+            "integer_tensor/inferred": {
+                "title": "`{var}` is not floating point (an integer tensor, by all signs): it cannot require grad",
+                "explanation": "{where} (`{line}`) asks `{var}` to require grad, and torch refuses because its "
+                               "dtype is neither floating point nor complex. Nothing in the code makes it a bool "
+                               "mask, so it is an integer tensor: `torch.arange` of integers, `torch.tensor` of "
+                               "ints, a NumPy int array, indices or labels. Integers cannot change by a small "
+                               "amount, so they have no gradient.",
             },
         },
     },

@@ -157,6 +157,15 @@ CATALOGUE = {
                "# 或 {var}.sum().backward()  # 求和：梯度随元素个数成比例增长\n"
                "# 或 {var}.backward(gradient=torch.ones_like({var}))  # 向量-雅可比积",
         "warnings": [],
+        "variants": {
+            "unreduced_output/autograd_grad": {
+                "title": "`{var}` 的形状是 {shape}：torch.autograd.grad 需要一个标量或 grad_outputs",
+                "explanation": "`{var}` 有 {numel} 个值（形状 {shape}，在 {where} 得到：`{line}`）。"
+                               "不带 `grad_outputs` 的 `torch.autograd.grad` 只能对单个数求导。",
+                "fix": "torch.autograd.grad({var}, {inputs}, grad_outputs=torch.ones_like({var}))  # 对每个元素求梯度\n"
+                       "# 或者对一个标量求导：torch.autograd.grad({var}.sum(), {inputs})",
+            },
+        },
         "causes": {
             "reduction_none": {
                 "explanation": "`{var}`（形状 {shape}）来自一个用 `reduction=\"none\"` 构建的损失函数"
@@ -314,6 +323,36 @@ CATALOGUE = {
                 "fix": "y = y.detach()  # 代替 y.requires_grad = False",
             },
         },
+        "variants": {
+            "nonleaf_flag/part_of_leaf": {
+                "title": "`{part}` 是 `{var}` 的一部分，不是叶子张量：不能只冻结张量的一部分",
+                "explanation": "`{var}` 是需要梯度的叶子张量（形状 {shape}）；`{part}` 是由它得到的切片或视图，"
+                               "没有自己的 `requires_grad` 标志（{where}：`{line}`）。这个标志属于整个张量："
+                               "`{var}` 仍然可训练；而往它的一部分里写入数值是对叶子张量的原地写入，本身也会报错。"
+                               "要让某些元素保持不变，应当把它们的梯度置零。",
+                "fix": "# 让 {part} 保持不变：在梯度进入 {var}.grad 时把这部分置零\n"
+                       "mask = torch.ones_like({var})\n"
+                       "{mask_target} = 0\n"
+                       "{var}.register_hook(lambda grad: grad * mask)\n"
+                       "# 或者在 loss.backward() 之后、optimizer.step() 之前：\n"
+                       "# {grad_target} = 0\n"
+                       "# （动量或权重衰减仍可能改变这些元素：此时为 {var} 使用不带它们的优化器，"
+                       "或把这部分放进一个不需要梯度的单独张量）",
+            },
+            "nonleaf_flag/view_of_leaf": {
+                "title": "`{part}` 是 `{var}` 的视图，不是叶子张量：请在 `{var}` 本身上设置标志",
+                "explanation": "`{part}` 由需要梯度的叶子张量 `{var}` 计算得到，没有自己的 `requires_grad` 标志"
+                               "（{where}：`{line}`）。它覆盖了整个 `{var}`：请直接冻结 `{var}`。",
+                "fix": "{var}.requires_grad_(False)  # 冻结 {var}（以及它的所有视图）",
+            },
+            "nonleaf_flag/part_of_leaf_true": {
+                "title": "`{part}` 由 `{var}` 计算得到，而 `{var}` 已经需要梯度",
+                "explanation": "`{var}` 是需要梯度的叶子张量（形状 {shape}）；`{part}` 由它计算得到，所以已经需要梯度，"
+                               "也没有自己的标志可以设置（{where}：`{line}`）。它的梯度会流入 `{var}.grad`。",
+                "fix": "# 删除这一行：{part} 已经通过 {var} 获得梯度\n"
+                       "# loss.backward() 之后，这部分的梯度是 {grad_target}",
+            },
+        },
     },
     "dtype-no-grad": {
         "title": "`{var}` 的 dtype 是 {dtype}：只有浮点和复数张量才能需要梯度",
@@ -339,6 +378,14 @@ CATALOGUE = {
                 "title": "只有浮点和复数张量才能需要梯度",
                 "explanation": "{where}（`{line}`）要求一个整数或布尔类型的张量需要梯度。",
                 "fix": "# 创建浮点张量（torch.tensor([1., 2.]) 或 dtype=torch.float32）",
+            },
+        },
+        "variants": {
+            "integer_tensor/inferred": {
+                "title": "`{var}` 不是浮点张量（从各方面看是整数张量）：它不能需要梯度",
+                "explanation": "{where}（`{line}`）要求 `{var}` 需要梯度，而它的 dtype 既不是浮点也不是复数，所以 torch 拒绝了。"
+                               "代码中没有任何迹象表明它是布尔掩码，所以它是整数张量：整数参数的 `torch.arange`、"
+                               "由整数构成的 `torch.tensor`、NumPy 整数数组、索引或标签。整数不能做微小的变化，所以没有梯度。",
             },
         },
     },

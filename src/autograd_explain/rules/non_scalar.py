@@ -44,8 +44,28 @@ def diagnose(analysis: Analysis) -> Finding:
             return finding(analysis, KIND, "reduction_none", [target_text], made_at,
                            built=built_at.line, built_where=built_at.lineno, **params)
     if live.is_tensor(value) or stmt is not None:
+        inputs = _grad_call_inputs(analysis)
+        if inputs is not None:
+            params.update(variant="autograd_grad", inputs=inputs)
         return finding(analysis, KIND, "unreduced_output", [target_text], _made_at(analysis), **params)
     return finding(analysis, KIND, "unknown", [target_text], None, **params)
+
+
+def _grad_call_inputs(analysis: Analysis) -> str | None:
+    """For ``torch.autograd.grad(u, x, ...)`` raising: the source of its inputs (``x``)."""
+    stmt = analysis.raising_stmt
+    if stmt is None:
+        return None
+    for call in (c for c in ast.walk(stmt.node) if isinstance(c, ast.Call)):
+        name = dotted_name(call.func) or ""
+        if not name.endswith("autograd.grad") or not call.args:
+            continue
+        if ast.unparse(call.args[0]) != analysis.target_text:
+            continue
+        second = call.args[1] if len(call.args) > 1 else next(
+            (k.value for k in call.keywords if k.arg == "inputs"), None)
+        return ast.unparse(second) if second is not None else "inputs"
+    return None
 
 
 def _made_at(analysis: Analysis) -> Stmt | None:
