@@ -147,7 +147,9 @@ def _is_user_file(filename: str) -> bool:
     if known is None:
         if len(_IS_USER_FILE) > 50_000:
             _IS_USER_FILE.clear()
-        known = not (filename.startswith(_LIBRARY_PREFIXES) or filename.startswith("<frozen"))
+        parts = set(filename.replace("\\", "/").split("/"))
+        known = not (filename.startswith(_LIBRARY_PREFIXES) or filename.startswith("<frozen")
+                     or "site-packages" in parts or "dist-packages" in parts)
         _IS_USER_FILE[filename] = known
     return known
 
