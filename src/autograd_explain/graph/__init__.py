@@ -8,15 +8,27 @@ problems) -> :mod:`.labels` -> :mod:`.layout` (pure-Python layered layout) ->
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from .model import Edge, GradGraph, Node, Options, build
+from .safety import DEFAULT_MAX_NODES
+
+if TYPE_CHECKING:
+    from .model import Edge, GradGraph, Node, Options
 
 __all__ = ["Edge", "GradGraph", "Node", "Options", "gradgraph"]
 
 
+def __getattr__(name: str) -> Any:
+    """The model classes, imported on first use (loading the extension does not need them)."""
+    if name in ("Edge", "GradGraph", "Node", "Options"):
+        from . import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def gradgraph(tensor: Any, namespace: Mapping[str, Any] | None = None, *,
-              depth: int | None = None, max_nodes: int = Options.max_nodes, saved: bool = False,
+              depth: int | None = None, max_nodes: int = DEFAULT_MAX_NODES, saved: bool = False,
               collapse: bool = True, highlight: Iterable[str] = (), max_draw: int | None = None,
               name: str | None = None) -> GradGraph:
     """Walk the autograd graph behind ``tensor`` and return a drawable :class:`GradGraph`.
@@ -39,6 +51,7 @@ def gradgraph(tensor: Any, namespace: Mapping[str, Any] | None = None, *,
         name: the output's name (else found in ``namespace``).
     """
     from .. import live
+    from .model import Options, build
     from .naming import caller_namespace
 
     if not live.is_tensor(tensor):

@@ -6,15 +6,21 @@ every failure is one :class:`~IPython.core.error.UsageError` line.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from .. import live
-from .model import GradGraph, Options, build
 from .naming import ExpressionError, resolve_expression
+from .safety import DEFAULT_MAX_NODES
+
+if TYPE_CHECKING:
+    from .model import GradGraph
+
+# The drawing machinery (.model: walk, view, layout, SVG) is imported on the first
+# %gradgraph, not when the extension loads.
 
 _FORMATS = ("svg", "dot", "text", "json")
 
@@ -53,8 +59,8 @@ class GradGraphMagics(Magics):
     @argument("-o", "--output", metavar="FILE", default=None, help="Write to FILE; the format comes "
               "from the extension: .svg .dot .json .txt (.png .pdf need graphviz 'dot').")
     @argument("--depth", type=int, default=None, help="Stop N nodes away from the output.")
-    @argument("--max-nodes", type=int, default=Options.max_nodes,
-              help=f"Visit at most N autograd nodes (default {Options.max_nodes:,}).")
+    @argument("--max-nodes", type=int, default=DEFAULT_MAX_NODES,
+              help=f"Visit at most N autograd nodes (default {DEFAULT_MAX_NODES:,}).")
     @argument("--saved", action="store_true", help="Show saved tensors with their versions.")
     @argument("--no-collapse", action="store_true", help="Draw every node: no folding of repeated "
               "blocks, shape ops or single-use parameters.")
@@ -85,6 +91,8 @@ class GradGraphMagics(Magics):
             raise UsageError(f"%gradgraph: {why_no_graph(expr, value)}")
         if args.max_nodes < 1 or (args.depth is not None and args.depth < 0):
             raise UsageError("%gradgraph: --max-nodes must be >= 1 and --depth >= 0")
+        from .model import Options, build
+
         options = Options(depth=args.depth, max_nodes=args.max_nodes, saved=args.saved,
                           collapse=not args.no_collapse, highlight=highlight, name=expr)
         return build(value, namespace, options)

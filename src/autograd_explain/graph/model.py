@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from . import ops
 from .labels import label_view
 from .layout import Layout, layout
-from .safety import paused_gc
+from .safety import DEFAULT_MAX_NODES, paused_gc
 from .view import View, build_view
 from .walk import GraphData, Saved
 
@@ -34,7 +34,7 @@ class Options:
     """
 
     depth: int | None = None
-    max_nodes: int = 10_000
+    max_nodes: int = DEFAULT_MAX_NODES
     saved: bool = False
     collapse: bool = True
     highlight: tuple[str, ...] = ()

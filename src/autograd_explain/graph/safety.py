@@ -15,6 +15,8 @@ from typing import Iterator
 
 #: Nodes that the default 8 MB stack frees safely, with a margin (30k was fine).
 SAFE_WITHOUT_RAISE = 20_000
+#: How many nodes a drawing visits unless asked for more (well inside the safe range).
+DEFAULT_MAX_NODES = 10_000
 #: Stack bytes reserved per visited node (8 MB overflowed near 60k: ~140 B/node).
 BYTES_PER_NODE = 1024
 
