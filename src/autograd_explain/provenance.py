@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 from . import live
-from .source import Definition, Stmt, Timeline, dotted_name, grad_mode_of_call
+from .source import Definition, Stmt, Timeline, dotted_name, grad_mode_of_call, keyed_entry
 
 #: methods that return a tensor without a graph (the op is not differentiable).
 NON_DIFFERENTIABLE_METHODS = frozenset({
@@ -223,7 +223,9 @@ class Provenance:
         if value.kind == "tensor" and value.grad is False and value.cut is None and not value.leaves \
                 and value.conversion is None and live_object is live.MISSING:
             value = replace(value, leaves=(definition.name,))  # `W = torch.randn(3, 1)`: a leaf without grad
-        if value.cut is not None and value.cut.stmt is stmt and value.cut.variable is None:
+        if value.cut is not None and value.cut.variable is None and (
+                value.cut.stmt is stmt or isinstance(value.cut.stmt.node, ast.Return)):
+            # (a cut in a function's `return` is named by the caller's variable that got it)
             value = replace(value, cut=replace(value.cut, variable=definition.name))
         if value.conversion is not None and value.conversion.stmt is stmt and value.conversion.variable is None:
             value = replace(value, conversion=replace(value.conversion, variable=definition.name))
@@ -328,6 +330,11 @@ class Provenance:
 
     _eval_List = _eval_Tuple
 
+    def _eval_Dict(self, node: ast.Dict, stmt: Stmt) -> Value:
+        """``{'loss': loss.item(), ...}``: what its values are, merged (an entry read later is one of them)."""
+        values = [self.evaluate(v, stmt) for v in node.values if v is not None]
+        return _merge(values, kind="other") if values else UNKNOWN
+
     def _eval_Compare(self, node: ast.Compare, stmt: Stmt) -> Value:
         inputs = _merge([self.evaluate(node.left, stmt)] + [self.evaluate(c, stmt) for c in node.comparators])
         symbol = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
@@ -335,6 +342,9 @@ class Provenance:
         return self._cut_if_grad(inputs, stmt, "non_differentiable_op", f"comparison ({op})")
 
     def _eval_Subscript(self, node: ast.Subscript, stmt: Stmt) -> Value:
+        keyed = keyed_entry(node)
+        if keyed is not None and self.timeline.definition_before(keyed, stmt.scope, stmt.index) is not None:
+            return self.value_of_name(keyed, stmt)
         base = self.evaluate(node.value, stmt)
         index = node.slice
         if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) \
@@ -449,9 +459,12 @@ class Provenance:
         if live.is_module(callee):
             return self._module_call(self._from_live(full, callee, None), everything, stmt, node, name=full,
                                      obj=callee)
-        defined = self.timeline.function(full)
+        code = _code_of(callee)
+        # A top-level call ran the version defined before it; deeper down, the live one.
+        before = stmt.index if stmt.scope is None else None
+        defined = self.timeline.function(full, before=before, code=code)
         if defined is None and type(callee) is types.FunctionType and self._load_source_of(callee):
-            defined = self.timeline.function(getattr(callee, "__qualname__", full))
+            defined = self.timeline.function(getattr(callee, "__qualname__", full), code=code)
         if defined is not None:
             return self._user_function_call(defined, node, args, kwargs, stmt)
         return _merge(everything)
@@ -507,9 +520,11 @@ class Provenance:
         if not live.is_module(module):
             return None
         qualname = getattr(type(module), "__qualname__", "")
-        definition = self.timeline.function(f"{qualname}.forward")
+        # The class may have been redefined since this module was made: run its own forward.
+        code = _code_of(_class_attribute(type(module), "forward"))
+        definition = self.timeline.function(f"{qualname}.forward", code=code)
         if definition is None and self._load_source_of(type(module)):
-            definition = self.timeline.function(f"{qualname}.forward")
+            definition = self.timeline.function(f"{qualname}.forward", code=code)
         if definition is None:
             return None
         self_value = Value(kind="module", grad=live.module_requires_grad(module))
@@ -538,7 +553,7 @@ class Provenance:
                 binding[key] = value
         self._bindings.append(binding)
         try:
-            returns = [self.evaluate(r.value, s) for s in self.timeline.in_scope(definition.inner_scope)
+            returns = [self.evaluate(r.value, s) for s in self.timeline.body(definition)
                        if isinstance(r := s.node, ast.Return) and r.value is not None]
         finally:
             self._bindings.pop()
@@ -559,6 +574,25 @@ def _defining_file(obj: Any) -> str | None:
         module = sys.modules.get(name) if type(name) is str else None
         found = live.instance_dict(module).get("__file__") if module is not None else None
         return found if type(found) is str else None
+    return None
+
+
+def _code_of(function: Any) -> Any:
+    """A plain function's ``__code__``, read without calling anything of the user's."""
+    if type(function) is types.FunctionType:
+        return types.FunctionType.__code__.__get__(function)  # type: ignore[attr-defined]
+    return None
+
+
+def _class_attribute(cls: Any, name: str) -> Any:
+    """``name`` from the class's own ``__dict__`` or its bases' (no descriptors run)."""
+    try:
+        for klass in type.__dict__["__mro__"].__get__(cls):
+            found = type.__dict__["__dict__"].__get__(klass).get(name, live.MISSING)
+            if found is not live.MISSING:
+                return found
+    except Exception:
+        pass
     return None
 
 

@@ -14,7 +14,7 @@ import ast
 import functools
 import linecache
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 #: grad-mode context names, as :func:`grad_mode_of_call` returns them.
 GRAD_OFF = ("no_grad", "inference_mode", "grad_disabled")
@@ -143,6 +143,8 @@ class Timeline:
         self._global_mode: str | None = None
         self._definitions: dict[tuple[str | None, str], list[Definition]] = {}
         self.functions: dict[str, Stmt] = {}
+        #: every ``def`` of a qualname, in execution order (a cell re-run with an edit redefines it)
+        self.function_versions: dict[str, list[Stmt]] = {}
         for unit in units:
             self.add_unit(unit)
 
@@ -154,6 +156,7 @@ class Timeline:
         other._global_mode = self._global_mode
         other._definitions = {key: list(value) for key, value in self._definitions.items()}
         other.functions = dict(self.functions)
+        other.function_versions = {key: list(value) for key, value in self.function_versions.items()}
         return other
 
     def add_unit(self, unit: SourceUnit, top_scope: str | None = None) -> None:
@@ -164,7 +167,9 @@ class Timeline:
             for definition in _definitions_of(stmt):
                 self._definitions.setdefault((stmt.scope, definition.name), []).append(definition)
             if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.functions[stmt.inner_scope or stmt.node.name] = stmt
+                key = stmt.inner_scope or stmt.node.name
+                self.functions[key] = stmt
+                self.function_versions.setdefault(key, []).append(stmt)
                 for parameter in function_parameters(stmt):
                     self._definitions.setdefault((stmt.inner_scope, parameter), []).append(
                         Definition(parameter, stmt, None, parameter=True))
@@ -265,12 +270,52 @@ class Timeline:
                 return stmt
         return None
 
-    def function(self, scope: str) -> Stmt | None:
-        """The ``def`` statement whose body is ``scope``."""
-        return self.functions.get(scope)
+    def function(self, scope: str, before: int | None = None, code: Any = None) -> Stmt | None:
+        """The ``def`` statement whose body is ``scope``: the latest one, unless told which.
+
+        A notebook often defines a function or class several times (a cell
+        edited and re-run). ``code`` (the live function's ``__code__``) picks the
+        version an existing object really runs; ``before`` the last version
+        defined before that statement index (what a call there ran).
+        """
+        versions = self.function_versions.get(scope)
+        if not versions:
+            return None
+        if before is not None:
+            versions = [v for v in versions if v.index < before] or versions
+        if code is not None:
+            filename = getattr(code, "co_filename", None)
+            first = getattr(code, "co_firstlineno", None)
+            for stmt in reversed(versions):
+                if stmt.filename == filename and first in _def_lines(stmt.node):
+                    return stmt
+        return versions[-1]
+
+    def body(self, definition: Stmt) -> list[Stmt]:
+        """The statements of one ``def``'s body, this version only (they follow it in the timeline)."""
+        scope = definition.inner_scope
+        if scope is None:
+            return []
+        found = []
+        for stmt in self.stmts[definition.index + 1:]:
+            inner = stmt.scope or ""
+            if inner == scope:
+                found.append(stmt)
+            elif not inner.startswith(scope + "."):
+                break
+        return found
 
     def in_scope(self, scope: str | None) -> Iterator[Stmt]:
         return (stmt for stmt in self.stmts if stmt.scope == scope)
+
+
+def _def_lines(node: ast.stmt) -> set[int]:
+    """Lines a function's ``co_firstlineno`` can be: its ``def`` or its first decorator."""
+    lines = {node.lineno}
+    decorators = getattr(node, "decorator_list", None)
+    if decorators:
+        lines.add(min(d.lineno for d in decorators))
+    return lines
 
 
 @functools.lru_cache(maxsize=1024)
@@ -309,6 +354,10 @@ def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
             for name in target_names(target):
                 yield Definition(name, stmt, node.value if single else _element(target, name, node.value),
                                  position=None if single else _position(target, name))
+            keyed = keyed_entry(target)
+            if keyed is not None:
+                # outputs['logits'] = ...: an entry of a dict, followed like a variable
+                yield Definition(keyed, stmt, node.value)
     elif isinstance(node, ast.AnnAssign) and node.value is not None:
         for name in target_names(node.target):
             yield Definition(name, stmt, node.value)
@@ -334,6 +383,15 @@ def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
             yield Definition((alias.asname or alias.name).split(".")[0], stmt, None)
     elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         yield Definition(node.name, stmt, None)
+
+
+def keyed_entry(node: ast.expr) -> str | None:
+    """``outputs['logits']`` (a string key on a plain name or attribute) as text, else None."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+            and isinstance(node.slice.value, str) and dotted_name(node.value) \
+            and "()" not in (dotted_name(node.value) or "()"):
+        return ast.unparse(node)
+    return None
 
 
 def _enables_grad_of(node: ast.stmt) -> str | None:

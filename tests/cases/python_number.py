@@ -79,4 +79,13 @@ CASES = [
          'errors.backward()'],
         'python-number', 'python_math', 'errors', 'errors = int((model(x).argmax(1) != labels).sum())', error='AttributeError',
     ),
+    Case(
+        'd_pn_metrics_dict_from_step_function',
+        "a step() helper returns {'loss': loss.item(), 'acc': acc} for logging; the user backprops out['loss']",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nmodel = nn.Linear(4, 3)\nx = torch.randn(6, 4)\nlabels = torch.randint(0, 3, (6,))",
+         "def step(model, xb, yb):\n    logits = model(xb)\n    loss = F.cross_entropy(logits, yb)\n    acc = (logits.argmax(1) == yb).float().mean().item()\n    return {'loss': loss.item(), 'acc': acc}",
+         'out = step(model, x, labels)',
+         "out['loss'].backward()"],
+        'python-number', 'item', "out['loss']", "return {'loss': loss.item(), 'acc': acc}", error='AttributeError',
+    ),
 ]

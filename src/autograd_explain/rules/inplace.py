@@ -177,7 +177,7 @@ def _parameters_written_by(analysis: Analysis, name: str, stmt: Stmt) -> dict[in
     if definition is None or definition.inner_scope is None:
         return memo[name]
     parameters = [a.arg for a in definition.node.args.posonlyargs + definition.node.args.args]  # type: ignore[attr-defined]
-    inner = [w for body in analysis.timeline.in_scope(definition.inner_scope) for w in _writes_in(body)]
+    inner = [w for body in analysis.timeline.body(definition) for w in _writes_in(body)]
     for position, parameter in enumerate(parameters):
         cause = next((w.cause for w in inner if w.name == parameter), None)
         if cause is not None:

@@ -35,7 +35,9 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
     if cut is not None:
         # A cut inside an expression (``loss_fn(p.argmax(1), y)``) binds no name:
         # the user's variable it was applied to is the one to name.
-        variable = cut.variable or cut.upstream or analysis.target_text
+        upstream = cut.upstream if live.is_tensor(analysis.provenance.live_value(cut.upstream or "", cut.stmt.scope)) \
+            or cut.stmt.scope is not None else None
+        variable = cut.variable or upstream or analysis.target_text
         if cut.cause == "frozen_parameters":
             return _frozen(analysis, kind, cut.op, cut.stmt)
         # The wording speaks of what lost the graph: the bound name, else the expression.
