@@ -35,17 +35,52 @@ _LIBRARY_DIRS = tuple(
     }
     if path
 )
+
+
+def _user_site_dir() -> str | None:
+    try:
+        import site
+
+        found = site.USER_SITE or site.getusersitepackages()
+    except Exception:
+        return None
+    return os.path.normcase(os.path.realpath(found)) + os.sep if found else None
+
+
+_USER_SITE = _user_site_dir()
+#: path components that mark an installed package, wherever its directory is
+#: (another venv or a PYTHONPATH entry, Debian's dist-packages, ``pip install --user``)
+_PACKAGE_DIRS = frozenset({"site-packages", "dist-packages"})
 _BACKWARD_FUNCTIONS = ("autograd.backward", "autograd.grad")
 _RAISING_SCOPE: Any = object()
+
+
+def _timed_body(text: str) -> str | None:
+    """The body of a ``%%time`` cell, from IPython's ``run_cell_magic('time', '', body)`` form."""
+    if not text.startswith("get_ipython().run_cell_magic('time'"):
+        return None
+    try:
+        node = ast.parse(text.strip()).body
+    except SyntaxError:
+        return None
+    if len(node) == 1 and isinstance(node[0], ast.Expr) and isinstance(node[0].value, ast.Call):
+        args = node[0].value.args
+        if len(args) == 3 and isinstance(args[2], ast.Constant) and isinstance(args[2].value, str):
+            return args[2].value
+    return None
 
 
 def is_user_file(filename: str) -> bool:
     """True for a notebook cell or a file that is not part of Python, torch or a library."""
     if filename.startswith("<"):
-        return filename.startswith("<ipython-input-") or filename in ("<stdin>", "<string>") \
+        return filename.startswith("<ipython-input-") or filename in ("<stdin>", "<string>", "<timed exec>") \
             or filename.startswith("<cell")
     real = os.path.normcase(os.path.realpath(filename))
-    return not real.startswith(_LIBRARY_DIRS)
+    if real.startswith(_LIBRARY_DIRS) or (_USER_SITE and real.startswith(_USER_SITE)):
+        return False
+    # an installed package outside this environment's own directories
+    parts = {*filename.replace("\\", "/").split("/"), *real.replace("\\", "/").split("/")}
+    return not parts & _PACKAGE_DIRS
 
 
 @dataclass
@@ -113,7 +148,12 @@ def shell_units(shell: Any) -> list[SourceUnit]:
         # The same number can name cells of earlier sessions: match the text too.
         same = [f for f in by_number.get(number, []) if texts[f] == text.rstrip()]
         filename = (same[-1] if same else None) or by_text.get(text.rstrip()) or f"<cell {number}>"
-        units.append(SourceUnit(filename, text, f"In [{number}]"))
+        timed = _timed_body(text)
+        if timed is not None:
+            # `%%time` runs the cell's body as "<timed exec>": that is what its frames show
+            units.append(SourceUnit("<timed exec>", timed, f"In [{number}]"))
+        else:
+            units.append(SourceUnit(filename, text, f"In [{number}]"))
         used.add(filename)
     for filename, number in list(filename_map.items()) if not units else []:
         if filename not in used:
@@ -140,6 +180,7 @@ class Analysis:
         self.timeline = build_timeline(self._units(shell))
         self.grad_enabled_now = torch.is_grad_enabled()
         self.provenance = Provenance(self.timeline, self.namespaces_for, self.grad_enabled_now)
+        self.provenance.call_site_of = self._call_site_of
         self.raising_stmt: Stmt | None = None
         if self.user_frame is not None:
             self.raising_stmt = self.timeline.statement_at(self.user_frame.filename, self.user_frame.lineno)
@@ -166,6 +207,13 @@ class Analysis:
             if frame.qualname == scope or frame.qualname.endswith("." + scope) or frame.function == scope:
                 return (frame.locals,)
         return ()
+
+    def _call_site_of(self, scope: str) -> Stmt | None:
+        """The statement of the user frame that called the function whose body is ``scope``."""
+        for caller, callee in zip(self.user_frames, self.user_frames[1:]):
+            if callee.qualname == scope or callee.qualname.endswith("." + scope):
+                return self.timeline.statement_at(caller.filename, caller.lineno)
+        return None
 
     def _find_target(self) -> ast.expr | None:
         node = self._executing_node()

@@ -140,6 +140,8 @@ class Provenance:
         self._comprehension_names: list[dict[str, Value]] = []
         self.depth_limit = 60
         self.raising_index: int | None = None
+        #: scope of a function on the traceback -> the statement of the frame that called it
+        self.call_site_of: Callable[[str], Stmt | None] = lambda scope: None
         self._loaded_files: set[str] = set()
 
     # -- names ----------------------------------------------------------------
@@ -172,12 +174,54 @@ class Provenance:
             scope = None
         if definition is None:
             return self._from_live(name, self.live_value(name, scope), None)
+        if definition.parameter and not self._bindings:
+            passed = self._argument_at_call_site(definition)
+            if passed is not None:
+                return passed
         value = self.value_of_definition(definition)
         if value.grad and value.kind == "tensor" and self.timeline.grad_enabled_later(
                 name, definition.scope, stmt.index, self._horizon()) is not None:
             # `x.requires_grad = True` ran only after this use: here x had no grad yet.
             return Value(kind="tensor", grad=False, leaves=(name,))
         return value
+
+    def _argument_at_call_site(self, definition: Definition) -> Value | None:
+        """A parameter of a function on the traceback: the caller's argument, evaluated there.
+
+        ``def train_step(pred, target)`` called as ``train_step(pred_cpu, y)``:
+        ``pred`` is whatever ``pred_cpu`` was, cut and all.
+        """
+        function = definition.stmt.node
+        scope = definition.stmt.inner_scope
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope is None:
+            return None
+        site = self.call_site_of(scope)
+        if site is None:
+            return None
+        parameters = [a.arg for a in function.args.posonlyargs + function.args.args]
+        if definition.name not in parameters:
+            return None
+        position = parameters.index(definition.name)
+        for call in (c for c in ast.walk(site.node) if isinstance(c, ast.Call)):
+            called = dotted_name(call.func) or ""
+            last = called.rsplit(".", 1)[-1]
+            if last == function.name:
+                offset = 1 if parameters[:1] == ["self"] and "." in called else 0
+            elif function.name == "forward" and parameters[:1] == ["self"] and called \
+                    and live.is_module(self.live_value(called, site.scope)):
+                offset = 1  # model(x) runs forward(self, x)
+            else:
+                continue
+            keyword = next((k.value for k in call.keywords if k.arg == definition.name), None)
+            index = position - offset
+            argument = keyword if keyword is not None else (
+                call.args[index] if 0 <= index < len(call.args) and not any(
+                    isinstance(a, ast.Starred) for a in call.args[:index + 1]) else None)
+            if argument is None:
+                return None
+            value = self.evaluate(argument, site)
+            return value if value.cut is not None or value.conversion is not None else None
+        return None
 
     def _horizon(self) -> int:
         """Statements after this index ran after the error (the raising statement's index)."""

@@ -184,7 +184,8 @@ class Timeline:
         self._walk(tree.body, unit, lines, scope=top_scope, mode=None, loops=(), prefix=None)
 
     def _walk(self, body: list[ast.stmt], unit: SourceUnit, lines: list[str], scope: str | None,
-              mode: str | None, loops: tuple[int, ...], maybe_off: bool = False, prefix: str | None = "") -> None:
+              mode: str | None, loops: tuple[int, ...], maybe_off: bool = False, prefix: str | None = "",
+              conditional: bool = False) -> None:
         """Append ``body``'s statements; ``prefix`` is the qualname of the enclosing def/class."""
         if prefix == "":
             prefix = scope
@@ -214,22 +215,24 @@ class Timeline:
                     if found:
                         inner = found
                 self._walk(node.body, unit, lines, scope, _off(inner), loops,
-                           maybe_off or inner == "maybe_grad_disabled", prefix)
+                           maybe_off or inner == "maybe_grad_disabled", prefix, conditional)
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-                self._walk(node.body, unit, lines, scope, mode, loops + (stmt.index,), maybe_off, prefix)
-                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix)
+                self._walk(node.body, unit, lines, scope, mode, loops + (stmt.index,), maybe_off, prefix,
+                           conditional)
+                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix, conditional)
             elif isinstance(node, ast.If):
-                self._walk(node.body, unit, lines, scope, mode, loops, maybe_off, prefix)
-                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix)
+                # A branch may not have run: a grad switch inside it is not taken as fact.
+                self._walk(node.body, unit, lines, scope, mode, loops, maybe_off, prefix, True)
+                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix, True)
             elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
                 for block in (node.body, *(h.body for h in node.handlers),  # type: ignore[attr-defined]
                               node.orelse, node.finalbody):  # type: ignore[attr-defined]
-                    self._walk(block, unit, lines, scope, mode, loops, maybe_off, prefix)
+                    self._walk(block, unit, lines, scope, mode, loops, maybe_off, prefix, True)
             elif scope is None and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 # A bare torch.set_grad_enabled(False) switches grad mode for
                 # everything run after it, in later cells too.
                 switched = grad_mode_of_call(node.value)
-                if switched == "grad_disabled":
+                if switched == "grad_disabled" and not conditional:
                     self._global_mode = "grad_disabled"
                 elif switched == "enable_grad":
                     self._global_mode = None

@@ -94,4 +94,13 @@ CASES = [
          'feat = trunk(xb)\nlosses = [head(feat).pow(2).mean() for head in heads]\nfor l in losses:\n    opt.zero_grad()\n    l.backward(retain_graph=True)\n    opt.step()'],
         'inplace-modified', 'optimizer_step', 'opt', 'opt.step()',
     ),
+    Case(
+        'd_ip_write_then_del',
+        'notebook: activations scaled in place for an image dump, then `del acts`, then backward',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nmodel = nn.Linear(4, 4)\nx = torch.randn(3, 4)\nt = torch.rand(3, 4)",
+         'acts = torch.sigmoid(model(x))\nloss = F.binary_cross_entropy(acts, t)',
+         'acts.mul_(255)\nimg = acts.round().byte()\ndel acts',
+         'loss.backward()'],
+        'inplace-modified', 'inplace_method', 'acts', 'acts.mul_(255)',
+    ),
 ]

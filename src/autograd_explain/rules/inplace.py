@@ -311,7 +311,7 @@ def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: 
            version: int | None, attribute: str | None = None) -> int:
     score = 1
     value = analysis.provenance.live_value(write.name, write.stmt.scope)
-    if value is live.MISSING and write.stmt.scope is None:
+    if value is live.MISSING and write.stmt.scope is None and not _deleted_later(analysis, write):
         return 0  # a top-level variable that no longer exists is not what backward reads
     if write.cause == "optimizer_step":
         return _optimizer_score(value, shape_text, version)
@@ -365,6 +365,16 @@ def _letters(text: str) -> str:
 def _module_op(class_name: str) -> str:
     """The autograd op an ``inplace=True`` module runs (``ReLU6`` is a hardtanh)."""
     return {"relu6": "hardtanh"}.get(_letters(class_name), _letters(class_name))
+
+
+def _deleted_later(analysis: Analysis, write: Write) -> bool:
+    """``del acts`` after the write: the name is gone, the tensor the graph saved is not."""
+    for stmt in analysis.timeline.stmts[write.stmt.index + 1:]:
+        node = stmt.node
+        if stmt.scope is None and isinstance(node, ast.Delete) \
+                and any(dotted_name(target) == write.name for target in node.targets):
+            return True
+    return False
 
 
 def _optimizer_score(optimizer: Any, shape_text: str | None, version: int | None) -> int:
