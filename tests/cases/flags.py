@@ -2,6 +2,8 @@
 
 from . import Case
 
+_RT = "import torch\nfrom torch import nn\nimport torch.nn.functional as F\nimport warnings\nwarnings.simplefilter('ignore')"
+
 CASES = [
     Case(
         "nonleaf_after_to_device",
@@ -67,5 +69,46 @@ CASES = [
         "reproduction: torch.randint(..., requires_grad=True)",
         ["import torch", "idx = torch.randint(0, 10, (5,), requires_grad=True)"],
         "dtype-no-grad", "integer_tensor", "idx", "idx = torch.randint(0, 10, (5,), requires_grad=True)",
+    ),
+    Case(
+        "freeze_embedding_rows",
+        "red-team reproduction of the forum pattern https://discuss.pytorch.org/t/freeze-only-some-rows-of-an-embedding (requires_grad set on a slice of a parameter: the slice is a view, the parameter is the leaf)",
+        [_RT + "\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.emb = nn.Embedding(200, 8)\nmodel = M()",
+         "model.emb.weight[:100].requires_grad = False"],
+        "requires-grad-nonleaf", "nonleaf_flag", "model.emb.weight", "model.emb.weight[:100].requires_grad = False",
+        note="the fix is a gradient mask (register_hook) or zeroing weight.grad[:100]; writing into the slice would be an in-place write to a leaf",
+    ),
+    Case(
+        "freeze_slice_with_method",
+        "red-team reproduction of the forum pattern 'freeze part of a weight' spelled with requires_grad_(False) on a slice of a plain leaf",
+        [_RT + "\nw = torch.randn(5, 3, requires_grad=True)", "w[:2].requires_grad_(False)"],
+        "requires-grad-nonleaf", "nonleaf_flag", "w", "w[:2].requires_grad_(False)",
+    ),
+    Case(
+        "arange_positions_requires_grad_kw",
+        "red-team reproduction of the forum pattern 'torch.arange(n, requires_grad=True)' (integer arange, n a live int inside a helper)",
+        [_RT, "def make_positions(n):\n    positions = torch.arange(n, requires_grad=True)\n    return positions",
+         "pos = make_positions(5)"],
+        "dtype-no-grad", "integer_tensor", "positions", "positions = torch.arange(n, requires_grad=True)",
+    ),
+    Case(
+        "parameter_from_arange_in_init",
+        "red-team reproduction of the forum pattern nn.Parameter(torch.arange(n)) in a module __init__ (raised inside Parameter.__new__)",
+        [_RT + "\nclass PosBias(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
+         "        self.idx = nn.Parameter(torch.arange(n))\n    def forward(self, x):\n        return x + self.idx",
+         "pb = PosBias(4)"],
+        "dtype-no-grad", "integer_tensor", "self.idx", "self.idx = nn.Parameter(torch.arange(n))",
+    ),
+    Case(
+        "from_numpy_int_array",
+        "red-team reproduction of the forum pattern torch.from_numpy(int64 array).requires_grad_() (message spelled 'only Tensors of floating point dtype')",
+        [_RT + "\nimport numpy as np\narr = np.array([[1, 2], [3, 4]])", "x = torch.from_numpy(arr).requires_grad_()"],
+        "dtype-no-grad", "integer_tensor", "x", "x = torch.from_numpy(arr).requires_grad_()",
+    ),
+    Case(
+        "parameter_of_helper_result",
+        "red-team reproduction of the forum pattern nn.Parameter(helper()) where the helper returns an integer tensor: the dtype cannot be read, the message says it is not floating point, nothing points to bool",
+        [_RT, "def make():\n    return torch.arange(3)", "p = nn.Parameter(make())"],
+        "dtype-no-grad", "integer_tensor", "p", "p = nn.Parameter(make())",
     ),
 ]

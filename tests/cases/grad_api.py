@@ -55,4 +55,23 @@ CASES = [
          "g, = torch.autograd.grad(out, x, grad_outputs=v)"],
         "grad-shape-mismatch", "gradient_argument", "out", "g, = torch.autograd.grad(out, x, grad_outputs=v)",
     ),
+    Case(
+        "pinn_x_without_requires_grad",
+        "red-team reproduction of the forum pattern (PINN): collocation points from linspace never marked requires_grad, differentiated inside a loss function",
+        ["import torch\nfrom torch import nn\nnet = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))",
+         "x = torch.linspace(0, 1, 50).unsqueeze(1)",
+         "def pde_loss(net, x):\n    u = net(x)\n    u_x = torch.autograd.grad(u, x, torch.ones_like(u), create_graph=True)[0]\n"
+         "    return (u_x - torch.cos(x)).pow(2).mean()",
+         "loss = pde_loss(net, x)"],
+        "no-grad-input", "input_without_grad", "x", "x = torch.linspace(0, 1, 50).unsqueeze(1)",
+    ),
+    Case(
+        "pinn_points_through_method",
+        "red-team reproduction of the forum pattern (PINN) with the points passed under another name through two methods",
+        ["import torch\nfrom torch import nn\nnet = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1))\n"
+         "class Solver:\n    def residual(self, x):\n        u = net(x)\n        return torch.autograd.grad(u.sum(), x)[0]\n"
+         "    def loss(self, pts):\n        return self.residual(pts).pow(2).mean()",
+         "grid = torch.linspace(0, 1, 5).unsqueeze(1)\ns = Solver()", "l = s.loss(grid)"],
+        "no-grad-input", "input_without_grad", "grid", "grid = torch.linspace(0, 1, 5).unsqueeze(1)",
+    ),
 ]

@@ -35,4 +35,34 @@ CASES = [
          "proj = nn.Linear(3, 3)\nx = torch.randn(2, 3)", "e = embed(x)", "out = proj(e)"],
         "inference-tensor", "inference_mode_tensor", "e", "e = embed(x)",
     ),
+    Case(
+        "teacher_predict_inference_decorator",
+        "red-team reproduction of the forum pattern (distillation): teacher.predict decorated with @torch.inference_mode(), its output used as an mse_loss target",
+        ["import torch\nfrom torch import nn\nimport torch.nn.functional as F\n"
+         "class Teacher(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.net = nn.Linear(4, 2)\n"
+         "    @torch.inference_mode()\n    def predict(self, x):\n        return self.net(x)",
+         "teacher = Teacher()\nstudent = nn.Linear(4, 2)\nx = torch.randn(8, 4)",
+         "pseudo = teacher.predict(x)",
+         "loss = F.mse_loss(student(x), pseudo)"],
+        "inference-tensor", "inference_mode_tensor", "pseudo", "pseudo = teacher.predict(x)",
+    ),
+    Case(
+        "inherited_predict_inference_decorator",
+        "red-team reproduction of the forum pattern (distillation) with the decorated predict() defined on a base class",
+        ["import torch\nfrom torch import nn\nimport torch.nn.functional as F\n"
+         "class Base(nn.Module):\n    @torch.inference_mode()\n    def predict(self, x):\n        return self.net(x)\n"
+         "class Teacher(Base):\n    def __init__(self):\n        super().__init__()\n        self.net = nn.Linear(4, 2)",
+         "teacher = Teacher()\nstudent = nn.Linear(4, 2)\nx = torch.randn(8, 4)",
+         "pseudo = teacher.predict(x)",
+         "loss = F.mse_loss(student(x), pseudo)"],
+        "inference-tensor", "inference_mode_tensor", "pseudo", "pseudo = teacher.predict(x)",
+    ),
+    Case(
+        "batchnorm_built_under_inference_mode",
+        "red-team reproduction of the forum pattern: a module constructed inside torch.inference_mode(); its training-mode forward updates running_mean in place (raised inside F.batch_norm)",
+        ["import torch\nfrom torch import nn", "with torch.inference_mode():\n    bn = nn.BatchNorm1d(4)",
+         "y = bn(torch.randn(3, 4))"],
+        "inference-tensor", "inference_mode_tensor", "bn", "bn = nn.BatchNorm1d(4)",
+        note="the fix builds the module outside inference_mode (a module has no clone())",
+    ),
 ]

@@ -45,4 +45,33 @@ CASES = [
          "with torch.autograd.detect_anomaly():\n    loss.backward()"],
         "nan-in-backward", "sqrt_at_zero", "x", "r = torch.sqrt(x)",
     ),
+    Case(
+        "pairwise_distance_pow_half_diagonal",
+        "red-team reproduction of the forum pattern 'nan gradient with pairwise distance': d2.pow(0.5) with a zero diagonal; anomaly mode names the PowBackward0 of diff ** 2, not the one of the root",
+        [_ANOMALY, "def energy(pos):\n    diff = pos[:, None, :] - pos[None, :, :]\n    d2 = (diff ** 2).sum(-1)\n"
+         "    dist = d2.pow(0.5)\n    return (1.0 / (dist + 1.0)).sum()",
+         "pos = torch.randn(4, 3, requires_grad=True)",
+         "e = energy(pos)\ne.backward()"],
+        "nan-in-backward", "sqrt_at_zero", "d2", "dist = d2.pow(0.5)",
+        extra={"teardown": "torch.autograd.set_detect_anomaly(False)"},
+    ),
+    Case(
+        "log_power_spectrogram_silence",
+        "red-team reproduction of the forum pattern 'log-power spectrogram gives nan': log(|spec| ** 2) with silent bins in a cell-defined module, backward on an unnamed expression",
+        [_ANOMALY + "\nfrom torch import nn\nclass LogPower(nn.Module):\n    def forward(self, spec):\n"
+         "        power = spec.abs() ** 2\n        return torch.log(power)",
+         "spec = torch.tensor([[0.0, 1.0, 2.0], [3.0, 0.0, 1.0]], requires_grad=True)\nlp = LogPower()",
+         "lp(spec).mean().backward()"],
+        "nan-in-backward", "log_of_nonpositive", "power", "return torch.log(power)",
+        extra={"teardown": "torch.autograd.set_detect_anomaly(False)"},
+    ),
+    Case(
+        "log_power_anomaly_around_backward_only",
+        "red-team reproduction of the forum pattern 'log-power spectrogram gives nan' with detect_anomaly() around the backward only (no forward traceback recorded)",
+        ["import torch\nimport warnings\nwarnings.simplefilter('ignore')\nfrom torch import nn\n"
+         "class LogPower(nn.Module):\n    def forward(self, spec):\n        power = spec.abs() ** 2\n        return torch.log(power)",
+         "spec = torch.tensor([[0.0, 1.0], [3.0, 0.0]], requires_grad=True)\nlp = LogPower()",
+         "with torch.autograd.detect_anomaly():\n    lp(spec).mean().backward()"],
+        "nan-in-backward", "log_of_nonpositive", "power", "return torch.log(power)",
+    ),
 ]

@@ -200,6 +200,62 @@ CATALOGUE = {
                 "fix": "# compute {var} inside the loop, so that each iteration has its own graph\n"
                        "# (or use {var}.detach() if it needs no gradient)\n{line}",
             },
+            "state_carried_across_iterations/running_total": {
+                "title": "`{var}` keeps graphs that `{added}.backward()` already freed",
+                "explanation": "`{var}` accumulates each step's `{added}` as a tensor ({where}: `{line}`), so it "
+                               "keeps the graph of every step. Each step's `{added}.backward()` freed that step's "
+                               "graph, and `{target_backward}` has to go through all of them again.",
+                "fix": "# accumulate a number (or {added}.detach() to keep a tensor): no graph outlives its step\n"
+                       "{fixed_line}\n"
+                       "# each step's {added}.backward() already computed the gradients; to train on the total\n"
+                       "# instead, remove it from the loop and call {target_backward} once, after the loop",
+            },
+            "state_carried_across_iterations/carried_read": {
+                "title": "`{carried}` still holds the graph of an earlier step",
+                "explanation": "`{line}` ({where}) reads `{carried}` as the previous step (loop iteration or run "
+                               "of the cell) left it (`{stored_line}`, {stored_where}), graph and all. Each step's "
+                               "graph is chained to the previous one, whose buffers the previous `backward()` "
+                               "already freed.",
+                "fix": "# detach what comes from the previous step (truncated backprop)\n{fixed_line}\n"
+                       "# or store a detached copy in the first place:\n# {stored_fixed}",
+            },
+            "shared_subgraph/first_loss": {
+                "title": "`{second_loss}` is built from `{first_loss}`, whose graph was already backwarded",
+                "explanation": "`{line}` ({where}) freed the saved values of the graph of `{first_loss}`. "
+                               "`{second_loss}` is built from `{first_loss}`, so its `backward()` needs that "
+                               "graph again.",
+                "fix": "# call backward() once, on the total: remove `{line}` and keep\n"
+                       "{second_loss}.backward()\n"
+                       "# ({first_loss}.backward(retain_graph=True) also runs, but adds the gradient of "
+                       "{first_loss} twice)",
+            },
+            "shared_subgraph/grad_call": {
+                "title": "`torch.autograd.grad` freed the graph that `{second_loss}` goes through",
+                "explanation": "`{line}` ({where}) differentiated `{first_loss}` without `create_graph=True` "
+                               "(or `retain_graph=True`), which frees its graph. `{second_loss}` is built from "
+                               "`{var}` (and, for a gradient penalty, from the gradient itself), so its "
+                               "`backward()` needs that graph again.",
+                "fix": "# keep the graph and make the gradient differentiable (a gradient penalty needs both)\n"
+                       "{fixed_line}",
+            },
+            "shared_subgraph/recomputed": {
+                "title": "Both backward() calls on `{target}` go through `{var}`, freed by the first one",
+                "explanation": "`{target}` was computed anew, but from the same `{var}` (made at {made_where}: "
+                               "`{made_line}`) as the `{target}` that `{first}` ({first_where}) already "
+                               "backwarded. That backward freed the saved values of the graph of `{var}`; this "
+                               "one needs them again.",
+                "fix": "# recompute {var} before each backward() (run the line that makes it again, or move it here)\n"
+                       "# or, if what made {var} needs no training, use a detached copy:\n{detached_line}",
+            },
+            "shared_subgraph/inside_call": {
+                "title": "`{first_loss}` and `{second_loss}` share the graph computed at `{line}`",
+                "explanation": "`{var}` and `{other}` come out of one computation ({where}: `{line}`), such as "
+                               "a model's shared trunk. `{first_loss}.backward()` freed the saved values of that "
+                               "shared part; `{second_loss}.backward()` needs them again.",
+                "fix": "# one backward over both losses (the shared part gets both gradients)\n"
+                       "({first_loss} + {second_loss}).backward()\n"
+                       "# or keep the graph for the second one: {first_loss}.backward(retain_graph=True)",
+            },
         },
         "causes": {
             "second_backward": {
@@ -222,8 +278,11 @@ CATALOGUE = {
                 "title": "`{first_loss}` and `{second_loss}` share `{var}`, freed by the first backward()",
                 "explanation": "`{first_loss}` was built from `{var}` ({where}: `{line}`) and its backward() "
                                "freed the graph of `{var}`. `{second_loss}` also goes through `{var}`.",
-                "fix": "# in the first loss use a detached copy (as for a GAN's discriminator step):\n"
-                       "{detached_line}",
+                "fix": "# if {first_loss} must not train what made {var} (a GAN's discriminator step), "
+                       "detach it there:\n"
+                       "{detached_line}\n"
+                       "# if both losses should train it: ({first_loss} + {second_loss}).backward() once,\n"
+                       "# or {first_loss}.backward(retain_graph=True)",
             },
         },
     },
@@ -401,10 +460,10 @@ CATALOGUE = {
         },
         "variants": {
             "integer_tensor/inferred": {
-                "title": "`{var}` is not floating point (an integer tensor, by all signs): it cannot require grad",
+                "title": "`{var}` is not floating point (most likely an integer tensor): it cannot require grad",
                 "explanation": "{where} (`{line}`) asks `{var}` to require grad, and torch refuses because its "
-                               "dtype is neither floating point nor complex. Nothing in the code makes it a bool "
-                               "mask, so it is an integer tensor: `torch.arange` of integers, `torch.tensor` of "
+                               "dtype is neither floating point nor complex. Nothing in this code points to a bool "
+                               "mask, so it is most likely an integer tensor: `torch.arange` of integers, `torch.tensor` of "
                                "ints, a NumPy int array, indices or labels. Integers cannot change by a small "
                                "amount, so they have no gradient.",
             },
@@ -425,6 +484,19 @@ CATALOGUE = {
                 "explanation": "A tensor created under `torch.inference_mode()` is saved for backward or "
                                "modified in place outside inference mode.",
                 "fix": "x = x.clone()  # outside inference_mode: a normal tensor",
+            },
+        },
+        "variants": {
+            "inference_mode_tensor/module": {
+                "title": "`{var}` was built under `{op}`: its parameters and buffers are inference tensors",
+                "explanation": "`{var}` was created at {where} (`{line}`) under `{op}`, so every tensor it holds "
+                               "(parameters, and buffers such as BatchNorm's running statistics) is an inference "
+                               "tensor. Autograd cannot save inference tensors for backward, and they cannot be "
+                               "updated in place outside inference mode, so using `{var}` at {used_where} "
+                               "(`{used_line}`) fails. A module has no `.clone()`: build it again.",
+                "fix": "# build {var} outside {op}:\n{line}\n"
+                       "# keep torch.inference_mode() for evaluation only (after {var}.eval()), never around "
+                       "creating or loading a model you will train",
             },
         },
     },
@@ -550,6 +622,16 @@ CATALOGUE = {
                 "explanation": "One of the `inputs` of `torch.autograd.grad` at {where} (`{line}`) does not "
                                "require grad.",
                 "fix": "x.requires_grad_()  # before computing the outputs from it",
+            },
+        },
+        "variants": {
+            "input_without_grad/passed_in": {
+                "title": "`{var}` does not require grad: torch.autograd.grad cannot differentiate with respect "
+                         "to it (`{param}` in `{function}`)",
+                "explanation": "`{var}` reaches `{function}` as `{param}`, input {index} of "
+                               "`torch.autograd.grad` at {grad_where} (`{grad_line}`). It was made at {where} "
+                               "(`{line}`) without `requires_grad=True`, so autograd recorded nothing about it "
+                               "when `{output}` was computed from it.",
             },
         },
     },

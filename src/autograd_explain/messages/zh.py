@@ -195,6 +195,57 @@ CATALOGUE = {
                 "fix": "# 把 {var} 的计算移到循环里面，让每一轮都有自己的计算图\n"
                        "#（如果它不需要梯度，也可以用 {var}.detach()）\n{line}",
             },
+            "state_carried_across_iterations/running_total": {
+                "title": "`{var}` 保留着已被 `{added}.backward()` 释放的计算图",
+                "explanation": "`{var}` 以张量的形式累积每一步的 `{added}`（{where}：`{line}`），因此保留了每一步的"
+                               "计算图。每一步的 `{added}.backward()` 都已释放该步的计算图，而 `{target_backward}` "
+                               "又要再次经过它们全部。",
+                "fix": "# 累积一个数值（或用 {added}.detach() 保留张量）：计算图不会留到下一步\n"
+                       "{fixed_line}\n"
+                       "# 每一步的 {added}.backward() 已经算好了梯度；如果想对总和训练，\n"
+                       "# 就把它从循环中去掉，在循环结束后只调用一次 {target_backward}",
+            },
+            "state_carried_across_iterations/carried_read": {
+                "title": "`{carried}` 仍带着之前某一步的计算图",
+                "explanation": "`{line}`（{where}）读取的是上一步（循环的上一轮或单元格的上一次运行）留下的 "
+                               "`{carried}`（`{stored_line}`，{stored_where}），连同它的计算图。于是每一步的计算图"
+                               "都连着上一步的计算图，而上一步的 `backward()` 已经释放了那些缓存。",
+                "fix": "# 对来自上一步的值做 detach（截断反向传播）\n{fixed_line}\n"
+                       "# 或者一开始就存入 detach 后的副本：\n# {stored_fixed}",
+            },
+            "shared_subgraph/first_loss": {
+                "title": "`{second_loss}` 由 `{first_loss}` 构建，而 `{first_loss}` 的计算图已经反向传播过",
+                "explanation": "`{line}`（{where}）释放了 `{first_loss}` 计算图保存的中间值。"
+                               "`{second_loss}` 由 `{first_loss}` 构建，所以它的 `backward()` 又需要这个计算图。",
+                "fix": "# 只调用一次 backward()，对总损失调用：删掉 `{line}`，保留\n"
+                       "{second_loss}.backward()\n"
+                       "#（{first_loss}.backward(retain_graph=True) 也能运行，但会把 {first_loss} 的梯度加两次）",
+            },
+            "shared_subgraph/grad_call": {
+                "title": "`torch.autograd.grad` 释放了 `{second_loss}` 要经过的计算图",
+                "explanation": "`{line}`（{where}）对 `{first_loss}` 求导时没有 `create_graph=True`"
+                               "（或 `retain_graph=True`），于是释放了它的计算图。`{second_loss}` 由 `{var}` 构建"
+                               "（梯度惩罚还由梯度本身构建），所以它的 `backward()` 又需要这个计算图。",
+                "fix": "# 保留计算图，并让梯度本身可导（梯度惩罚两者都需要）\n"
+                       "{fixed_line}",
+            },
+            "shared_subgraph/recomputed": {
+                "title": "两次对 `{target}` 的 backward() 都经过 `{var}`，而第一次已经释放了它",
+                "explanation": "`{target}` 重新计算过，但用的仍是同一个 `{var}`（在 {made_where} 得到："
+                               "`{made_line}`），和 `{first}`（{first_where}）已经反向传播过的那个 `{target}` 一样。"
+                               "那次反向传播释放了 `{var}` 计算图保存的中间值；这一次又需要它们。",
+                "fix": "# 每次 backward() 之前重新计算 {var}（重新运行得到它的那一行，或者把它移到这里）\n"
+                       "# 或者，如果产生 {var} 的部分不需要训练，使用 detach 后的副本：\n{detached_line}",
+            },
+            "shared_subgraph/inside_call": {
+                "title": "`{first_loss}` 和 `{second_loss}` 共用在 `{line}` 算出的计算图",
+                "explanation": "`{var}` 和 `{other}` 来自同一次计算（{where}：`{line}`），比如模型共享的主干。"
+                               "`{first_loss}.backward()` 释放了这个共享部分保存的中间值；"
+                               "`{second_loss}.backward()` 又需要它们。",
+                "fix": "# 对两个损失只做一次反向传播（共享部分得到两者的梯度）\n"
+                       "({first_loss} + {second_loss}).backward()\n"
+                       "# 或者为第二次保留计算图：{first_loss}.backward(retain_graph=True)",
+            },
         },
         "causes": {
             "second_backward": {
@@ -215,8 +266,10 @@ CATALOGUE = {
                 "title": "`{first_loss}` 和 `{second_loss}` 共用 `{var}`，而第一次 backward() 已释放它",
                 "explanation": "`{first_loss}` 由 `{var}` 构建（{where}：`{line}`），它的 backward() 释放了 `{var}` 的"
                                "计算图。`{second_loss}` 也经过 `{var}`。",
-                "fix": "# 在第一个损失中使用 detach 后的副本（就像 GAN 训练判别器那一步）：\n"
-                       "{detached_line}",
+                "fix": "# 如果 {first_loss} 不应训练产生 {var} 的部分（就像 GAN 训练判别器那一步），就在那里 detach：\n"
+                       "{detached_line}\n"
+                       "# 如果两个损失都应训练它：只调用一次 ({first_loss} + {second_loss}).backward()，\n"
+                       "# 或者 {first_loss}.backward(retain_graph=True)",
             },
         },
     },
@@ -382,9 +435,9 @@ CATALOGUE = {
         },
         "variants": {
             "integer_tensor/inferred": {
-                "title": "`{var}` 不是浮点张量（从各方面看是整数张量）：它不能需要梯度",
+                "title": "`{var}` 不是浮点张量（很可能是整数张量）：它不能需要梯度",
                 "explanation": "{where}（`{line}`）要求 `{var}` 需要梯度，而它的 dtype 既不是浮点也不是复数，所以 torch 拒绝了。"
-                               "代码中没有任何迹象表明它是布尔掩码，所以它是整数张量：整数参数的 `torch.arange`、"
+                               "这段代码中没有迹象表明它是布尔掩码，所以它很可能是整数张量：整数参数的 `torch.arange`、"
                                "由整数构成的 `torch.tensor`、NumPy 整数数组、索引或标签。整数不能做微小的变化，所以没有梯度。",
             },
         },
@@ -404,6 +457,18 @@ CATALOGUE = {
                 "explanation": "一个在 `torch.inference_mode()` 下创建的张量被保存用于反向传播，"
                                "或在推理模式之外被原地修改。",
                 "fix": "x = x.clone()  # 在 inference_mode 之外：得到普通张量",
+            },
+        },
+        "variants": {
+            "inference_mode_tensor/module": {
+                "title": "`{var}` 是在 `{op}` 下创建的：它的参数和缓冲区都是推理张量",
+                "explanation": "`{var}` 是在 {where}（`{line}`）于 `{op}` 下创建的，所以它持有的每个张量"
+                               "（参数，以及 BatchNorm 的运行统计量等缓冲区）都是推理张量。autograd 不能把推理张量保存下来用于反向传播，"
+                               "在推理模式之外也不能原地更新它们，所以在 {used_where}（`{used_line}`）使用 `{var}` 时失败。"
+                               "模块没有 `.clone()`：请重新创建它。",
+                "fix": "# 在 {op} 之外创建 {var}：\n{line}\n"
+                       "# torch.inference_mode() 只用于评估（在 {var}.eval() 之后），"
+                       "不要包住要训练的模型的创建或加载",
             },
         },
     },
@@ -523,6 +588,14 @@ CATALOGUE = {
                 "title": "torch.autograd.grad 被要求对一个不需要梯度的张量求导",
                 "explanation": "{where}（`{line}`）处 `torch.autograd.grad` 的某个 `inputs` 不需要梯度。",
                 "fix": "x.requires_grad_()  # 在用它计算输出之前",
+            },
+        },
+        "variants": {
+            "input_without_grad/passed_in": {
+                "title": "`{var}` 不需要梯度：torch.autograd.grad 无法对它求导（即 `{function}` 中的 `{param}`）",
+                "explanation": "`{var}` 作为 `{param}` 进入了 `{function}`，是 {grad_where}（`{grad_line}`）处 "
+                               "`torch.autograd.grad` 的第 {index} 个输入。它在 {where}（`{line}`）创建时没有 "
+                               "`requires_grad=True`，所以用它计算 `{output}` 时 autograd 没有记录任何关于它的信息。",
             },
         },
     },

@@ -19,6 +19,7 @@ from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name
 from .common import finding, location
+from .origins import caller_argument, same_object_elsewhere
 from .writes import argument, definition_stmt, elements, grad_call, live_expr, text
 
 
@@ -116,9 +117,49 @@ def diagnose_no_grad_input(analysis: Analysis) -> Finding:
     for position, (name, value) in enumerate(inputs):
         if live.is_tensor(value) and not live.requires_grad(value):
             made = definition_stmt(analysis, name, stmt) if "." not in name else _freezing(analysis, name, stmt)
+            origin = None
+            if made is None and "." not in name:
+                origin = _outer_origin(analysis, name, stmt, value)
+            if origin is not None:
+                outer_name, made = origin
+                return finding(analysis, kind, "input_without_grad", [outer_name, name], made, index=position,
+                               output=output or "outputs", grad_line=stmt.line, grad_where=location(stmt),
+                               variant="passed_in" if outer_name != name else None, param=name,
+                               function=(stmt.scope or "").rsplit(".", 1)[-1])
             return finding(analysis, kind, "input_without_grad", [name], made or stmt, index=position,
                            output=output or "outputs", grad_line=stmt.line, grad_where=location(stmt))
     return finding(analysis, kind, "unknown", [inputs[0][0]] if inputs else [], stmt, output=output or "outputs")
+
+
+def _outer_origin(analysis: Analysis, name: str, stmt: Stmt, value: Any) -> tuple[str, Stmt] | None:
+    """``name`` is a parameter of the function ``stmt`` is in: the caller's variable passed for it
+    and the statement that made that (following calls outwards), or the caller's call when an
+    expression was passed."""
+    current, at = name, stmt
+    for _ in range(8):
+        definition = analysis.timeline.definition_before(current, at.scope, at.index)
+        if definition is None or not definition.parameter:
+            break
+        passed = caller_argument(analysis, current, at)
+        if passed is None:
+            break
+        expression, caller = passed
+        spelled = dotted_name(expression)
+        if not spelled or "()" in spelled:
+            return name, caller  # made by the argument expression at the call
+        made = definition_stmt(analysis, spelled, caller) if "." not in spelled else None
+        if made is not None:
+            return spelled, made
+        current, at = spelled, caller
+    # the same tensor bound in an outer frame or in the notebook's namespace
+    found = same_object_elsewhere(analysis, value, stmt.scope)
+    if found is not None:
+        outer, scope = found
+        candidates = analysis.timeline.definitions(outer, scope)
+        before = [d for d in candidates if d.stmt.index < stmt.index and not d.parameter]
+        if before:
+            return outer, before[-1].stmt
+    return None
 
 
 def _freezing(analysis: Analysis, name: str, before: Stmt) -> Stmt | None:

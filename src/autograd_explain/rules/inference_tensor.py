@@ -17,6 +17,7 @@ from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name, grad_mode_of_call
 from .common import finding, location, rhs_of
+from .origins import function_called
 from .writes import live_of, names_in
 
 KIND = "inference-tensor"
@@ -38,12 +39,17 @@ def diagnose(analysis: Analysis) -> Finding:
     for name, used in candidates:
         made, op, origin = _made_in_inference(analysis, name, used)
         if made is not None:
-            return finding(analysis, KIND, "inference_mode_tensor", [origin or name, name], made, action=action,
-                           op=op, used_line=used.line, used_where=location(used))
+            culprit = origin or name
+            is_module = live.is_module(live_of(analysis, culprit, made.scope))
+            return finding(analysis, KIND, "inference_mode_tensor", [culprit, name], made, action=action,
+                           op=op, used_line=used.line, used_where=location(used),
+                           variant="module" if is_module else None)
     if candidates:
         name, used = candidates[0]
+        is_module = live.is_module(live_of(analysis, name, used.scope))
         return finding(analysis, KIND, "inference_mode_tensor", [name], used, action=action,
-                       op="torch.inference_mode()", used_line=used.line, used_where=location(used))
+                       op="torch.inference_mode()", used_line=used.line, used_where=location(used),
+                       variant="module" if is_module else None)
     return finding(analysis, KIND, "unknown", [], None, action=action)
 
 
@@ -77,7 +83,7 @@ def _made_in_inference(analysis: Analysis, name: str, used: Stmt,
         return None, "", None
     for call in (c for c in ast.walk(value) if isinstance(c, ast.Call)):
         called = dotted_name(call.func) or ""
-        function = analysis.timeline.function(called)
+        function = function_called(analysis, called, stmt.scope)
         if function is None:
             continue
         decorated = function.inner_mode == "inference_mode" or any(
@@ -96,10 +102,20 @@ def _made_in_inference(analysis: Analysis, name: str, used: Stmt,
 
 
 def _module_inference_parameters(analysis: Analysis, stmt: Stmt) -> list[str]:
-    """``model`` when a module called in the statement holds inference-tensor parameters."""
+    """``model`` when a module called in the statement holds inference-tensor parameters or buffers."""
     names = []
     for name in names_in(stmt.node):
         module = live_of(analysis, name, stmt.scope)
-        if live.is_module(module) and any(live.is_inference(p) for _, p in live.named_parameters(module)):
+        if live.is_module(module) and any(live.is_inference(t) for t in _module_tensors(module)):
             names.append(name)
     return names
+
+
+def _module_tensors(module: object) -> list[object]:
+    """Parameters and buffers of a module and its submodules (read from their dictionaries)."""
+    tensors: list[object] = [p for _, p in live.named_parameters(module)]  # type: ignore[arg-type]
+    for _, sub in live.named_modules(module):  # type: ignore[arg-type]
+        buffers = live.instance_dict(sub).get("_buffers")
+        if type(buffers) is dict:
+            tensors.extend(b for b in buffers.values() if live.is_tensor(b))
+    return tensors

@@ -24,6 +24,7 @@ from ..context import Analysis, is_user_file
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name
 from .common import dependency_closure, finding, location
+from .origins import differentiated_tensors
 from .writes import assigned_name, live_of, names_in, text
 
 KIND = "nan-in-backward"
@@ -41,27 +42,33 @@ def diagnose(analysis: Analysis) -> Finding:
     op = autograd_graph.op_name(node_label)
     params: dict[str, object] = dict(node=node_label, op=op, output_index=fields.get("index", "0"))
     culprit, parents = _find_node(analysis, node_label)
-    nearby = [op] + [autograd_graph.op_name(live.node_name(p)) for p in parents]
-    cause_op = next((o for o in ("sqrt", "log", "div") if o in nearby), None)
-    if cause_op is None and op == "pow":
-        cause_op = "pow"
-    # the node the cause points at (e.g. the sqrt whose gradient met a zero)
-    cause_node = culprit
-    if cause_op in ("sqrt", "log", "div") and op != cause_op:
-        cause_node = next((p for p in parents if autograd_graph.op_name(live.node_name(p)) == cause_op), culprit)
+    # the op whose gradient is infinite or undefined at the bad value: the node itself, or the
+    # nearest node whose gradient flowed into it (e.g. the sqrt whose gradient met a zero)
+    cause_op, cause_node = None, culprit
+    for node in ([culprit] if culprit is not None else []) + parents:
+        kind = _singular(node)
+        if kind is not None:
+            cause_op, cause_node = kind, node
+            break
+    if culprit is None:
+        cause_op = _singular_op(op)
     stmt = _forward_stmt(analysis, cause_node) or _forward_stmt(analysis, culprit) \
         or _stmt_spelling(analysis, cause_op or op)
     if stmt is None:
         return finding(analysis, KIND, "unknown", [analysis.target_text], None, **params)
+    if culprit is None and cause_op is None:
+        # no graph to read: a power spelled with a root-like exponent, or a singular op applied
+        # to what the statement computed (`power = x ** 2` then `torch.log(power)`)
+        cause_op = _pow_kind(stmt.node)
+        if cause_op is None:
+            consumer = _singular_consumer(analysis, stmt)
+            if consumer is not None:
+                stmt, cause_op = consumer
     params["forward_line"] = stmt.line
     params["forward_where"] = location(stmt)
     argument = _argument_of(stmt, cause_op) if cause_op else None
     arg_names = _operand_names(analysis, argument, stmt)
     nan_name = _nan_input(analysis, stmt, culprit)
-    if cause_op == "pow" and argument is not None:
-        cause_op = "sqrt"
-    if cause_op == "pow":
-        cause_op = None
     if cause_op is not None:
         confirmed = _confirm(analysis, cause_op, arg_names, stmt)
         if confirmed is False and nan_name:
@@ -81,12 +88,14 @@ def _nan_input_finding(analysis: Analysis, stmt: Stmt, name: str, params: dict[s
 
 # -- the graph -------------------------------------------------------------------
 def _find_node(analysis: Analysis, label: str) -> tuple[Any, list[Any]]:
-    """The node named ``label`` behind the differentiated tensor, and the nodes that fed it gradient.
+    """The node named ``label`` behind the differentiated tensor, and the nodes that fed it gradient
+    (nearest first).
 
-    ``loss.sum().backward()`` differentiates an expression with no live value: the tensors the
-    expression (or the raising statement) reads are tried as roots instead.
+    ``loss.sum().backward()`` differentiates an expression with no live value: the tensor torch's
+    own ``backward``/``grad`` frame holds is the root, then the tensors the expression (or the
+    raising statement) reads.
     """
-    roots = [analysis.target_value]
+    roots = differentiated_tensors(analysis) + [analysis.target_value]
     stmt = analysis.raising_stmt
     for node in (analysis.target_node, stmt.node if stmt is not None else None):
         for name in names_in(node):
@@ -102,29 +111,122 @@ def _find_node(analysis: Analysis, label: str) -> tuple[Any, list[Any]]:
     return None, []
 
 
+#: backward nodes that only move, sum or reshape a gradient: an infinite gradient passes them unchanged
+_PASS_THROUGH = frozenset({"sum", "mean", "expand", "view", "unsafeview", "reshape", "reshapealias", "unsqueeze",
+                           "squeeze", "permute", "transpose", "t", "select", "slice", "index", "clone", "alias",
+                           "tobackward", "copy", "cat", "stack", "split", "splitwithsizes", "unbind", "neg",
+                           "squeeze1", "squeeze2", "unsqueeze0", "asstrided", "diagonal", "narrow", "flip"})
+
+
 def _find_below(root: Any, label: str) -> tuple[Any, list[Any]]:
     if root is None:
         return None, []
     parents: dict[int, list[Any]] = {}
     seen = {id(root)}
     queue: deque[Any] = deque([root])
-    found = None
+    candidates: list[Any] = []
     visits = 0
     while queue and visits < 5000:
         node = queue.popleft()
         visits += 1
-        if found is None and live.node_name(node) == label:
-            found = node
+        if live.node_name(node) == label:
+            candidates.append(node)
         for child in autograd_graph.next_nodes(node):
             parents.setdefault(id(child), []).append(node)
             if id(child) not in seen:
                 seen.add(id(child))
                 queue.append(child)
-    if found is None:
+    if not candidates:
         return None, []
-    direct = parents.get(id(found), [])
-    second = [g for p in direct for g in parents.get(id(p), [])]
-    return found, direct + second
+    found = _last_run(candidates) or candidates[0]
+    return found, _feeders(found, parents)
+
+
+def _last_run(candidates: list[Any]) -> Any:
+    """Of several nodes with the message's name, the one that returned nan.
+
+    The engine runs a graph's nodes in decreasing sequence number, and frees a node's saved
+    tensors once it has run (unless ``retain_graph``): the failing node is the latest-created
+    one that has run, i.e. the lowest sequence number among freed nodes.
+    """
+    if len(candidates) < 2:
+        return None
+    run = [node for node in candidates if _has_run(node)]
+    if not run:
+        return None
+    return min(run, key=_sequence_number)
+
+
+def _has_run(node: Any) -> bool:
+    if not _builtin_node(node):
+        return False
+    found = autograd_graph.probe(node)
+    return found is not None and found.problem == "freed"
+
+
+def _sequence_number(node: Any) -> int:
+    try:
+        return int(node._sequence_nr())
+    except Exception:
+        return 1 << 62
+
+
+def _builtin_node(node: Any) -> bool:
+    """A node class made by torch's C++ code (never a user's custom Function)."""
+    try:
+        return type.__dict__["__module__"].__get__(type(node)) == "builtins"  # type: ignore[index]
+    except Exception:
+        return False
+
+
+def _feeders(found: Any, parents: dict[int, list[Any]], depth: int = 2, limit: int = 200) -> list[Any]:
+    """Nodes whose gradient flowed into ``found``, nearest first, up to ``depth`` steps that
+    compute something (gradient reshapes and sums do not count)."""
+    order: list[Any] = []
+    seen = {id(found)}
+    frontier: deque[tuple[Any, int]] = deque([(found, 0)])
+    while frontier and len(order) < limit:
+        node, distance = frontier.popleft()
+        for parent in parents.get(id(node), []):
+            if id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            order.append(parent)
+            step = 0 if autograd_graph.op_name(live.node_name(parent)) in _PASS_THROUGH else 1
+            if distance + step < depth:
+                frontier.append((parent, distance + step))
+    return order
+
+
+def _singular(node: Any) -> str | None:
+    """``sqrt``/``log``/``div`` when the node's gradient is infinite or undefined at some input."""
+    name = autograd_graph.op_name(live.node_name(node))
+    kind = _singular_op(name)
+    if kind is not None or name != "pow" or live.node_name(node) != "PowBackward0" or not _builtin_node(node):
+        return kind
+    try:
+        exponent = node._saved_exponent
+    except Exception:
+        return None
+    return _exponent_kind(exponent)
+
+
+def _singular_op(name: str) -> str | None:
+    for kind, names in _OP_CALLS.items():
+        if name in names:
+            return kind
+    return None
+
+
+def _exponent_kind(exponent: object) -> str | None:
+    """``x ** p``: a root (0 < p < 1) has an infinite gradient at 0, a negative power a division."""
+    if type(exponent) not in (int, float):
+        return None
+    if 0 < exponent < 1:  # type: ignore[operator]
+        return "sqrt"
+    if exponent < 0:  # type: ignore[operator]
+        return "div"
+    return None
 
 
 def _forward_stmt(analysis: Analysis, node: Any) -> Stmt | None:
@@ -175,14 +277,96 @@ def _spells(node: ast.AST, op: str) -> bool:
             called = (dotted_name(child.func) or "").rsplit(".", 1)[-1]
             if called.rstrip("_") in names:
                 return True
+        if op in ("sqrt", "div") and _pow_parts(child) is not None \
+                and _exponent_kind(_constant_number(_pow_parts(child)[1])) == op:  # type: ignore[index]
+            return True
         if op == "div" and isinstance(child, ast.BinOp) and isinstance(child.op, ast.Div):
             return True
-        if op == "pow" and isinstance(child, ast.BinOp) and isinstance(child.op, ast.Pow):
+        if op == "pow" and _pow_parts(child) is not None:
             return True
         if op in ("mul", "add", "sub") and isinstance(child, ast.BinOp) and \
                 isinstance(child.op, {"mul": ast.Mult, "add": ast.Add, "sub": ast.Sub}[op]):
             return True
     return False
+
+
+def _pow_parts(node: ast.AST) -> tuple[ast.expr, ast.expr] | None:
+    """(base, exponent) of ``b ** e``, ``b.pow(e)``, ``torch.pow(b, e)``."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        return node.left, node.right
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("pow", "pow_"):
+        exponent = node.args[-1] if node.args else next((k.value for k in node.keywords if k.arg == "exponent"),
+                                                        None)
+        if _is_namespace(node.func):
+            base = node.args[0] if len(node.args) == 2 else next(
+                (k.value for k in node.keywords if k.arg in ("input", "self")), None)
+        else:
+            base = node.func.value
+            if len(node.args) > 1:
+                return None
+        if base is not None and exponent is not None:
+            return base, exponent
+    return None
+
+
+def _constant_number(node: ast.AST | None, depth: int = 0) -> float | None:
+    """The value of a constant number expression (``0.5``, ``-1``, ``1 / 3``), else None."""
+    if node is None or depth > 10:
+        return None
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _constant_number(node.operand, depth + 1)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        left, right = _constant_number(node.left, depth + 1), _constant_number(node.right, depth + 1)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Div):
+            return left / right if right else None
+        return left + right if isinstance(node.op, ast.Add) else (
+            left - right if isinstance(node.op, ast.Sub) else left * right)
+    return None
+
+
+def _pow_kind(node: ast.AST) -> str | None:
+    """``sqrt``/``div`` for a statement that spells a root-like or negative constant power."""
+    for child in ast.walk(node):
+        parts = _pow_parts(child)
+        if parts is not None:
+            kind = _exponent_kind(_constant_number(parts[1]))
+            if kind is not None:
+                return kind
+    return None
+
+
+def _singular_consumer(analysis: Analysis, stmt: Stmt) -> tuple[Stmt, str] | None:
+    """A later statement of the same function that applies sqrt/log/division to what ``stmt`` bound."""
+    bound = assigned_name(stmt)
+    if not bound:
+        return None
+    limit = analysis.raising_stmt.index if analysis.raising_stmt is not None else len(analysis.timeline.stmts)
+    for later in analysis.timeline.stmts[stmt.index + 1: max(limit, stmt.index + 1) + 200]:
+        if later.scope != stmt.scope:
+            continue
+        if isinstance(later.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if bound in _targets(later) and later.index != stmt.index:
+            break  # re-bound: later reads are of another value
+        for kind in ("log", "sqrt", "div"):
+            argument = _argument_of(later, kind)
+            if argument is not None and bound in names_in(argument):
+                return later, kind
+    return None
+
+
+def _targets(stmt: Stmt) -> set[str]:
+    node = stmt.node
+    if isinstance(node, ast.Assign):
+        return {n for t in node.targets for n in names_in(t)} | {dotted_name(t) or "" for t in node.targets}
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        return {dotted_name(node.target) or ""}
+    return set()
 
 
 def _argument_of(stmt: Stmt, op: str) -> ast.expr | None:
@@ -196,6 +380,9 @@ def _argument_of(stmt: Stmt, op: str) -> ast.expr | None:
                         return child.args[1]
                     if isinstance(child.func, ast.Attribute) and child.args:
                         return child.args[0]
+                    if called == "reciprocal":
+                        return child.args[0] if child.args else (
+                            child.func.value if isinstance(child.func, ast.Attribute) else None)
                     continue
                 if child.args and not isinstance(child.func, ast.Attribute) or \
                         (isinstance(child.func, ast.Attribute) and _is_namespace(child.func) and child.args):
@@ -204,9 +391,11 @@ def _argument_of(stmt: Stmt, op: str) -> ast.expr | None:
                     return child.func.value
         if op == "div" and isinstance(child, ast.BinOp) and isinstance(child.op, ast.Div):
             return child.right
-        if op == "pow" and isinstance(child, ast.BinOp) and isinstance(child.op, ast.Pow) \
-                and isinstance(child.right, ast.Constant) and child.right.value in (0.5, .5):
-            return child.left
+        parts = _pow_parts(child)
+        if parts is not None:
+            kind = _exponent_kind(_constant_number(parts[1]))
+            if kind == op or (op == "pow" and kind == "sqrt"):
+                return parts[0]
     return None
 
 

@@ -13,9 +13,9 @@ import ast
 from .. import fixes, live
 from ..context import Analysis
 from ..diagnosis import Finding
-from ..source import dotted_name
+from ..source import Stmt, dotted_name
 from .common import finding
-from .writes import live_of, names_in, text
+from .writes import live_expr, live_of, names_in, text
 
 KIND = "numpy-requires-grad"
 
@@ -26,7 +26,9 @@ def diagnose(analysis: Analysis) -> Finding:
         return finding(analysis, KIND, "unknown", [], None)
     scope = stmt.scope
     line = stmt.line
-    # t.numpy() spelled in the line
+    # t.numpy() spelled in the line: of several, the one whose tensor requires grad
+    # (`plt.plot(xs.numpy(), pred.numpy())`), else the first that may
+    receivers: list[tuple[int, ast.expr, str]] = []
     for call in sorted((c for c in ast.walk(stmt.node) if isinstance(c, ast.Call)),
                        key=lambda c: (c.lineno, c.col_offset)):
         func = call.func
@@ -34,10 +36,11 @@ def diagnose(analysis: Analysis) -> Finding:
             receiver = func.value
             name = _culprit_in(analysis, receiver, scope)
             if name is not None:
-                receiver_text = text(receiver)
-                fixed = _detach_numpy(line, receiver_text)
-                return finding(analysis, KIND, "needs_detach", [name], stmt, expr=receiver_text,
-                               fixed_line=fixed, convert=".numpy()")
+                rank = {True: 0, None: 1, False: 2}[_receiver_requires_grad(analysis, receiver, scope)]
+                receivers.append((rank, receiver, name))
+    best = min(receivers, key=lambda item: item[0]) if receivers else None
+    if best is not None and best[0] < 2:
+        return _numpy_call_finding(analysis, stmt, best[1], best[2])
     # a tensor passed to NumPy / matplotlib / anything that calls __array__
     for name in names_in(stmt.node):
         value = live_of(analysis, name, scope)
@@ -45,7 +48,16 @@ def diagnose(analysis: Analysis) -> Finding:
             fixed = fixes.replace_first_read(line, name, f"{name}.detach().cpu().numpy()")
             return finding(analysis, KIND, "needs_detach", [name], stmt, expr=name, fixed_line=fixed,
                            convert="__array__")
+    if best is not None:
+        return _numpy_call_finding(analysis, stmt, best[1], best[2])
     return finding(analysis, KIND, "unknown", [], stmt, fixed_line=line)
+
+
+def _numpy_call_finding(analysis: Analysis, stmt: Stmt, receiver: ast.expr, name: str) -> Finding:
+    receiver_text = text(receiver)
+    fixed = _detach_numpy(stmt.line, receiver_text)
+    return finding(analysis, KIND, "needs_detach", [name], stmt, expr=receiver_text,
+                   fixed_line=fixed, convert=".numpy()")
 
 
 def _culprit_in(analysis: Analysis, receiver: ast.expr, scope: str | None) -> str | None:
@@ -59,6 +71,27 @@ def _culprit_in(analysis: Analysis, receiver: ast.expr, scope: str | None) -> st
             return candidate
     found = names_in(receiver)
     return found[0] if found else None
+
+
+def _receiver_requires_grad(analysis: Analysis, receiver: ast.expr, scope: str | None) -> bool | None:
+    """Whether the tensor ``receiver`` evaluates to requires grad, as far as live values tell."""
+    value = live_expr(analysis, receiver, scope)
+    if live.is_tensor(value):
+        return live.requires_grad(value)
+    states: list[bool | None] = []
+    for candidate in names_in(receiver):
+        value = live_of(analysis, candidate, scope)
+        if live.is_tensor(value):
+            states.append(live.requires_grad(value))
+        elif live.is_module(value):
+            states.append(live.module_requires_grad(value))
+        elif value is live.MISSING:
+            states.append(None)
+    if any(state is True for state in states):
+        return True
+    if states and all(state is False for state in states):
+        return False
+    return None
 
 
 def _detach_numpy(line: str, receiver_text: str) -> str:
