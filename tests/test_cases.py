@@ -48,6 +48,8 @@ def test_real_case(case_ip, case: Case) -> None:
     assert d.variables and d.variables[0] == case.variable, (d.variables, d.line)
     assert (d.line or "").strip() == case.line_text, (d.line, d.lineno)
     assert d.title and d.explanation and d.fix
+    if case.extra.get("fix_contains"):
+        assert case.extra["fix_contains"] in d.fix, d.fix
     assert "?" not in d.title, d.title
     for text in (d.explanation, d.fix):
         assert "`?`" not in text and "(?)" not in text, text

@@ -39,4 +39,115 @@ CASES = [
          "def step(l):\n    l.backward()", "step(loss)", "step(loss)"],
         "backward-twice", "second_backward", "l", "l.backward()",
     ),
+    # -- red-team reproductions (backward-twice) ----------------------------------------------
+    Case(
+        "epoch_loss_total_backward_after_loop",
+        "red-team reproduction of the forum pattern 'loss_total += loss' in the batch loop (each loss already "
+        "backwarded), then loss_total.backward() in a later cell",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\ntorch.manual_seed(0)\n"
+         "model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))\n"
+         "opt = torch.optim.SGD(model.parameters(), lr=0.01)\n"
+         "data = [(torch.randn(4, 3), torch.randn(4, 1)) for _ in range(3)]",
+         "loss_total = 0\nfor xb, yb in data:\n    opt.zero_grad()\n    loss = F.mse_loss(model(xb), yb)\n"
+         "    loss.backward()\n    opt.step()\n    loss_total += loss",
+         "loss_total.backward()"],
+        "backward-twice", "state_carried_across_iterations", "loss_total", "loss_total += loss",
+        note="the running total was built in an earlier cell's loop; the fix accumulates loss.item()",
+        extra={"fix_contains": "loss_total += loss.item()"},
+    ),
+    Case(
+        "losses_list_stacked_after_loop",
+        "red-team reproduction of the forum pattern 'losses.append(loss)' after each loss.backward(), then "
+        "torch.stack(losses).sum().backward() (generalisation of epoch_loss_total_backward_after_loop)",
+        ["import torch\nw = torch.randn(3, requires_grad=True)",
+         "losses = []\nfor i in range(3):\n    loss = (w * i).exp().sum()\n    loss.backward()\n    losses.append(loss)",
+         "torch.stack(losses).sum().backward()"],
+        "backward-twice", "state_carried_across_iterations", "losses", "losses.append(loss)",
+        extra={"fix_contains": "losses.append(loss.item())"},
+    ),
+    Case(
+        "two_head_model_tuple_output_retain_graph_forgotten",
+        "red-team reproduction of the forum pattern: model returns (out_a, out_b) from a shared trunk; "
+        "loss_a.backward() then loss_b.backward() in separate cells",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\ntorch.manual_seed(0)",
+         "class TwoHead(nn.Module):\n"
+         "    def __init__(self):\n"
+         "        super().__init__()\n"
+         "        self.trunk = nn.Sequential(nn.Linear(4, 8), nn.ReLU())\n"
+         "        self.a = nn.Linear(8, 2)\n"
+         "        self.b = nn.Linear(8, 1)\n"
+         "    def forward(self, x):\n"
+         "        h = self.trunk(x)\n"
+         "        return self.a(h), self.b(h)",
+         "model = TwoHead()\nx = torch.randn(3, 4)\nout_a, out_b = model(x)\n"
+         "loss_a = F.cross_entropy(out_a, torch.tensor([0, 1, 1]))\nloss_b = out_b.pow(2).mean()",
+         "loss_a.backward()",
+         "loss_b.backward()"],
+        "backward-twice", "shared_subgraph", "out_a", "out_a, out_b = model(x)",
+        note="the shared trunk has no name at top level: the two names one call bound, and the live graphs' "
+             "common nodes, point at the model call; loss_b.backward() never ran before (not second_backward)",
+        extra={"fix_contains": "(loss_a + loss_b).backward()"},
+    ),
+    Case(
+        "cached_activation_on_model_second_loss",
+        "red-team reproduction of the forum pattern: forward caches self.last; a second loss built from "
+        "model.last after the first loss's backward (shared part found from the live graphs only)",
+        ["import torch\nimport torch.nn as nn",
+         "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 4)\n"
+         "    def forward(self, x):\n        self.last = torch.tanh(self.fc(x))\n        return self.last.sum()\n"
+         "model = Net()",
+         "loss_a = model(torch.randn(2, 4))\nloss_a.backward()",
+         "loss_b = model.last.pow(2).sum()\nloss_b.backward()"],
+        "backward-twice", "shared_subgraph", "loss_a", "loss_a = model(torch.randn(2, 4))",
+    ),
+    Case(
+        "rnn_hidden_carried_through_history_list",
+        "red-team reproduction of the forum pattern: hidden states kept in a list and the next step reads "
+        "history[-1]",
+        ["import torch\nimport torch.nn as nn\ntorch.manual_seed(0)\ncell = nn.RNNCell(2, 3)\n"
+         "opt = torch.optim.SGD(cell.parameters(), lr=0.1)\nxs = torch.randn(3, 1, 2)\nh0 = torch.zeros(1, 3)",
+         "history = []\nfor t in range(3):\n    h = cell(xs[t], history[-1] if history else h0)\n"
+         "    history.append(h)\n    loss = h.pow(2).sum()\n    opt.zero_grad()\n    loss.backward()\n    opt.step()"],
+        "backward-twice", "state_carried_across_iterations", "h", "h = cell(xs[t], history[-1] if history else h0)",
+        note="the state is carried through a container: read before it is re-bound in the loop body",
+        extra={"fix_contains": "history[-1].detach()"},
+    ),
+    Case(
+        "previous_output_carried_into_loss",
+        "red-team reproduction of the forum pattern 'prev = out' at the end of the loop, read by the next "
+        "step's loss (generalisation of rnn_hidden_carried_through_history_list)",
+        ["import torch\nimport torch.nn as nn\nlin = nn.Linear(3, 3)\nprev = None",
+         "for i in range(3):\n    out = lin(torch.randn(2, 3)).tanh()\n"
+         "    loss = out.sum() + (prev.sum() if prev is not None else 0)\n    loss.backward()\n    prev = out"],
+        "backward-twice", "state_carried_across_iterations", "prev",
+        "loss = out.sum() + (prev.sum() if prev is not None else 0)",
+        extra={"fix_contains": "prev = out.detach()"},
+    ),
+    Case(
+        "input_grad_penalty_without_create_graph",
+        "red-team reproduction of the forum pattern: torch.autograd.grad(loss, x) for an input-gradient "
+        "penalty without create_graph, then total.backward()",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\ntorch.manual_seed(0)\n"
+         "model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))\n"
+         "x = torch.randn(5, 4, requires_grad=True)\ny = torch.tensor([0, 1, 2, 0, 1])",
+         "loss = F.cross_entropy(model(x), y)\ngx = torch.autograd.grad(loss, x)[0]\n"
+         "total = loss + 0.1 * gx.pow(2).sum()",
+         "total.backward()"],
+        "backward-twice", "shared_subgraph", "loss", "gx = torch.autograd.grad(loss, x)[0]",
+        note="the fix is create_graph=True on the grad call (not loss.detach(), which would raise)",
+        extra={"fix_contains": "gx = torch.autograd.grad(loss, x, create_graph=True)[0]"},
+    ),
+    Case(
+        "main_loss_backward_then_total_with_aux",
+        "red-team reproduction of the forum pattern: loss_main.backward() then loss = loss_main + 0.1 * aux; "
+        "loss.backward()",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\ntorch.manual_seed(0)\n"
+         "net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))\nxb = torch.randn(5, 4)\n"
+         "yb = torch.tensor([0, 1, 1, 0, 1])",
+         "out = net(xb)\nloss_main = F.cross_entropy(out, yb)\nloss_main.backward()",
+         "aux = out.pow(2).mean()\nloss = loss_main + 0.1 * aux\nloss.backward()"],
+        "backward-twice", "shared_subgraph", "loss_main", "loss_main.backward()",
+        note="the shared variable is the first loss itself: backward once on the total (not loss_main.detach())",
+        extra={"fix_contains": "loss.backward()"},
+    ),
 ]

@@ -2,21 +2,44 @@
 
 Tells apart a second ``backward()`` over the same graph, a graph that grows
 across loop iterations through a carried value (a hidden state, a running
-total), and two losses that share a part already freed by the first backward
-(a GAN's ``fake``).
+total, a list of earlier results), and two losses that share a part already
+freed by the first backward (a GAN's ``fake``, a two-headed model's trunk, a
+loss built from a loss that was already backwarded).
+
+Three sources of evidence, combined:
+
+* the code: each variable's dependency closure, and, in a loop body (or a cell
+  re-run), the reads that see the value an *earlier* iteration left behind;
+* the live graphs: the nodes a first backward's target and the failing target
+  have in common are exactly the part the first backward freed and the second
+  one needs again (node identity, never a backward run);
+* freed buffers as proof that a carried value still holds an old graph.
+
+A failed ``backward()`` itself frees every node it ran before it hit the freed
+one, so "the target's graph holds freed buffers" proves nothing about an
+*earlier* backward of the target; it is only used where no earlier backward of
+another tensor could explain it.
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
+from typing import Any
 
 from .. import live
 from ..context import Analysis, _backward_target
 from ..diagnosis import Finding
-from ..source import Stmt, dotted_name, target_names
-from .common import dependency_closure, finding, names_read, rhs_of
+from ..fixes import replace_first_read
+from ..source import Definition, Stmt, dotted_name, target_names
+from .common import dependency_closure, finding, location, names_read, rhs_of
 
 KIND = "backward-twice"
+
+#: calls and attributes whose result carries no graph of their receiver.
+_GRAPH_DROPPING = frozenset({"detach", "detach_", "item", "tolist", "numpy"})
+#: a bounded walk of a live graph (nodes); bigger graphs are "unknown", never guessed.
+_GRAPH_LIMIT = 20_000
 
 
 def diagnose(analysis: Analysis) -> Finding:
@@ -26,25 +49,22 @@ def diagnose(analysis: Analysis) -> Finding:
         return finding(analysis, KIND, "unknown", [analysis.target_text], None)
     carried = _carried_state(analysis, stmt, target)
     if carried is not None:
-        name, where = carried
-        return finding(analysis, KIND, "state_carried_across_iterations", [name], where,
-                       [analysis.target_text], state=name)
+        return finding(analysis, KIND, "state_carried_across_iterations", [carried.name], carried.stmt,
+                       [analysis.target_text, *carried.also], state=carried.name,
+                       target_backward=_backward_text(target), **carried.params)
     previous = _previous_backward(analysis, stmt)
     target_text = analysis.target_text
     if previous is not None:
-        earlier_stmt, earlier_target = previous
-        earlier_text = _unparse(earlier_target)
-        if earlier_text == target_text and not _redefined_between(analysis, target_text, earlier_stmt, stmt):
-            return finding(analysis, KIND, "second_backward", [target_text], earlier_stmt,
-                           first=earlier_stmt.line)
-        shared = _shared_variable(analysis, earlier_target, earlier_stmt, target, stmt)
+        earlier_text = _unparse(previous.target)
+        if earlier_text == target_text and not _redefined_between(analysis, target_text, previous.stmt, stmt):
+            return finding(analysis, KIND, "second_backward", [target_text], previous.stmt,
+                           first=previous.stmt.line)
+        shared = _shared_part(analysis, previous, target, stmt)
         if shared is not None:
-            name, used_at = shared
-            return finding(analysis, KIND, "shared_subgraph", [name], used_at,
-                           [earlier_text, target_text], first_loss=earlier_text, second_loss=target_text,
-                           first=earlier_stmt.line)
+            return _shared_finding(analysis, previous, shared, earlier_text, target_text)
         if earlier_text == target_text:
-            return finding(analysis, KIND, "second_backward", [target_text], earlier_stmt, first=earlier_stmt.line)
+            return finding(analysis, KIND, "second_backward", [target_text], previous.stmt,
+                           first=previous.stmt.line)
     invariant = _graph_made_before_loop(analysis, stmt, target)
     if invariant is not None:
         # Every iteration's loss shares the part of the graph built once before the loop.
@@ -53,9 +73,11 @@ def diagnose(analysis: Analysis) -> Finding:
                        variant="across_iterations", first_loss=target_text, second_loss=target_text)
     if stmt.loops and not _defined_in_loop(analysis, target_text, stmt):
         return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
-    if _has_freed_graph(analysis.target_value):
+    if previous is None and _has_freed_graph(analysis.target_value):
         # No earlier backward in the code we can see: this very statement ran before
-        # (a function called twice, a re-run cell) over the same graph.
+        # (a function called twice, a re-run cell) over the same graph. (With an
+        # earlier backward of another tensor in sight, the freed buffers may as well
+        # be that one's, or this failed backward's own: no guess.)
         return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
     return finding(analysis, KIND, "unknown", [target_text], None)
 
@@ -67,26 +89,56 @@ def _unparse(node: ast.expr) -> str:
         return "?"
 
 
-def _backward_calls(stmt: Stmt) -> list[ast.expr]:
-    found = []
+# -- backward calls in the code -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Backward:
+    """A ``t.backward()`` / ``torch.autograd.grad(t, ...)`` call found in a statement."""
+
+    stmt: Stmt
+    target: ast.expr
+    call: ast.Call
+
+    @property
+    def is_grad(self) -> bool:
+        """``torch.autograd.grad(...)`` (not ``.backward()`` / ``torch.autograd.backward``)."""
+        name = dotted_name(self.call.func) or ""
+        return name == "grad" or name.endswith("autograd.grad")
+
+
+def _keeps_graph(call: ast.Call) -> bool:
+    """``retain_graph=True`` / ``create_graph=True`` spelled out: this call freed nothing."""
+    for keyword in call.keywords:
+        if keyword.arg in ("retain_graph", "create_graph") and isinstance(keyword.value, ast.Constant) \
+                and keyword.value.value is True:
+            return True
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "backward":
+        # t.backward(gradient, retain_graph, create_graph)
+        return any(isinstance(a, ast.Constant) and a.value is True for a in call.args[1:3])
+    return False
+
+
+def _backward_calls(stmt: Stmt) -> list[_Backward]:
+    found: list[_Backward] = []
     value = rhs_of(stmt)
     if value is None:
         return found
     for child in ast.walk(value):
         target = _backward_target(child) if isinstance(child, ast.Call) else None
-        if target is not None:
-            found.append(target)
+        if target is not None and isinstance(child, ast.Call):
+            found.append(_Backward(stmt, target, child))
     return found
 
 
-def _previous_backward(analysis: Analysis, stmt: Stmt) -> tuple[Stmt, ast.expr] | None:
-    """The last backward call executed before ``stmt`` (earlier in its loop body, or earlier cells)."""
+def _previous_backward(analysis: Analysis, stmt: Stmt) -> _Backward | None:
+    """The last graph-freeing backward call executed before ``stmt`` (earlier in its loop body, or earlier cells)."""
     for earlier in reversed(analysis.timeline.stmts[: stmt.index]):
         if earlier.scope != stmt.scope:
             continue
-        targets = _backward_calls(earlier)
-        if targets:
-            return earlier, targets[-1]
+        calls = [c for c in _backward_calls(earlier) if not _keeps_graph(c.call)]
+        if calls:
+            return calls[-1]
     return None
 
 
@@ -104,47 +156,436 @@ def _defined_in_loop(analysis: Analysis, name: str | None, stmt: Stmt) -> bool:
     return any(loop in d.stmt.loops for d in analysis.timeline.definitions(name, stmt.scope))
 
 
-def _carried_state(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
-    """A variable re-bound from itself, that the loss depends on, never detached.
+# -- live graphs -----------------------------------------------------------------------
 
-    Looked for in the loop around the raising statement, in the raising cell
-    (re-run cell by cell, each run is one step), and in methods of the live
-    modules the loss came from (``self.hidden = self.rnn(x, self.hidden)``).
-    The last two need live proof: the variable's graph holds freed buffers.
+
+def _has_freed_graph(value: object) -> bool:
+    from .. import autograd_graph
+
+    if not live.is_tensor(value):
+        return False
+    try:
+        return autograd_graph.find_problem(live.grad_fn(value), "freed") is not None
+    except Exception:
+        return False
+
+
+def _graph_nodes(value: object) -> list[Any] | None:
+    """The nodes of ``value``'s graph (kept in a list, so that identities stay valid), or None.
+
+    None when ``value`` is no tensor with a graph, or the graph is too big to walk whole.
+    """
+    from .. import autograd_graph
+
+    if not live.is_tensor(value):
+        return None
+    try:
+        root = live.grad_fn(value)
+        if root is None:
+            return None
+        nodes = list(autograd_graph.walk(root, _GRAPH_LIMIT))
+    except Exception:
+        return None
+    return None if len(nodes) > _GRAPH_LIMIT else nodes
+
+
+def _frees_something(node: Any) -> bool:
+    """A node that saves tensors for backward (the part a backward frees); not a leaf's AccumulateGrad."""
+    from .. import autograd_graph
+
+    return bool(autograd_graph.saved_attributes(node))
+
+
+def _overlap(first: object, second_nodes: list[Any] | None) -> list[Any] | None:
+    """Nodes, with saved tensors, that both graphs go through; None when that cannot be told."""
+    first_nodes = _graph_nodes(first)
+    if first_nodes is None or second_nodes is None:
+        return None
+    ids = {id(node) for node in first_nodes}
+    return [node for node in second_nodes if id(node) in ids and _frees_something(node)]
+
+
+def _reaches(value: object, nodes: list[Any]) -> bool | None:
+    """Does ``value``'s graph go through one of ``nodes``? None when that cannot be told."""
+    graph = _graph_nodes(value)
+    if graph is None:
+        return None if live.is_tensor(value) and _safe_grad_fn(value) is not None else False
+    wanted = {id(node) for node in nodes}
+    return any(id(node) in wanted for node in graph)
+
+
+def _safe_grad_fn(value: object) -> Any:
+    try:
+        return live.grad_fn(value)
+    except Exception:
+        return None
+
+
+def _container_tensors(value: object, limit: int = 4) -> list[Any]:
+    """A few tensors held by a plain list / tuple / dict (first and last ones); type checks only."""
+    if type(value) is dict:
+        items = list(value.values())
+    elif type(value) in (list, tuple):
+        items = list(value)  # type: ignore[arg-type]
+    else:
+        return []
+    picked = items[:limit] + items[-limit:] if len(items) > 2 * limit else items
+    return [item for item in picked if live.is_tensor(item)]
+
+
+def _holds_graph(value: object) -> bool:
+    """A tensor with a graph, or a plain container holding one."""
+    if live.is_tensor(value):
+        return _safe_grad_fn(value) is not None
+    return any(_safe_grad_fn(t) is not None for t in _container_tensors(value))
+
+
+def _holds_freed_graph(value: object) -> bool:
+    if live.is_tensor(value):
+        return _has_freed_graph(value)
+    return any(_has_freed_graph(t) for t in _container_tensors(value))
+
+
+# -- state carried across iterations ----------------------------------------------------
+
+
+@dataclass
+class _Carried:
+    name: str
+    stmt: Stmt
+    params: dict[str, object] = field(default_factory=dict)
+    also: tuple[str, ...] = ()
+
+
+def _carried_state(analysis: Analysis, stmt: Stmt, target: ast.expr) -> _Carried | None:
+    """A value an earlier step left behind, with its graph, that the loss is built from.
+
+    Looked for, in this order, in the loops around the raising statement (each
+    iteration is a step), in the raising cell (re-run cell by cell, each run is
+    a step), in earlier loops that ran a backward each step (a running total
+    built there, backwarded later), and in methods of the live modules the loss
+    came from (``self.hidden = self.rnn(x, self.hidden)``). All but the first
+    need live proof: the value's graph holds freed buffers.
     """
     closure = dependency_closure(analysis, target, stmt)
-    if stmt.loops:
-        loop = stmt.loops[-1]
-        body = [s for s in analysis.timeline.stmts if loop in s.loops and s.scope == stmt.scope]
-        found = _first_carried(analysis, body, closure, stmt.scope, need_freed=False)
+    for loop in reversed(stmt.loops):
+        found = _carried_in(analysis, _loop_body(analysis, loop, stmt.scope), closure, stmt, need_freed=False)
         if found is not None:
             return found
     same_cell = [s for s in analysis.timeline.stmts
                  if s.unit is stmt.unit and s.index < stmt.index and s.scope == stmt.scope]
-    found = _first_carried(analysis, same_cell, closure, stmt.scope, need_freed=True)
+    freeing = [i for i, s in enumerate(same_cell) if any(not _keeps_graph(c.call) for c in _backward_calls(s))]
+    if freeing:
+        # A backward earlier in this very run freed what this one finds freed: that is
+        # the earlier backward's story (told below), not a value left by an earlier run.
+        same_cell = same_cell[freeing[-1] + 1:]
+    found = _carried_in(analysis, same_cell, closure, stmt, need_freed=True)
     if found is not None:
         return found
+    for loop in _earlier_loops_with_backward(analysis, stmt):
+        found = _carried_in(analysis, _loop_body(analysis, loop, stmt.scope), closure, stmt, need_freed=True)
+        if found is not None:
+            return found
     return _carried_in_module(analysis, closure, stmt)
 
 
-def _first_carried(analysis: Analysis, body: list[Stmt], closure: dict[str, Stmt], scope: str | None,
-                   need_freed: bool) -> tuple[str, Stmt] | None:
-    for candidate in body:
-        name = _self_referential(candidate)
-        if name is None or (name not in closure and name != analysis.target_text):
-            continue
-        if _detached_in(body, name):
-            continue
-        value = analysis.provenance.live_value(name, scope)
-        if live.is_tensor(value) and live.grad_fn(value) is None:
-            continue
-        if need_freed and not _has_freed_graph(value):
-            continue
-        return name, candidate
+def _loop_body(analysis: Analysis, loop: int, scope: str | None) -> list[Stmt]:
+    return [s for s in analysis.timeline.stmts if loop in s.loops and s.scope == scope]
+
+
+def _earlier_loops_with_backward(analysis: Analysis, stmt: Stmt) -> list[int]:
+    """Loops (latest first) that ran before ``stmt``, outside it, and call backward in their body."""
+    found: set[int] = set()
+    for other in analysis.timeline.stmts[: stmt.index]:
+        if other.loops and other.scope == stmt.scope and _backward_calls(other):
+            found.update(loop for loop in other.loops if loop not in stmt.loops)
+    return sorted(found, reverse=True)
+
+
+def _bound_names(stmt: Stmt) -> list[str]:
+    """Names ``stmt`` binds, in target order (``losses.append(x)`` binds ``losses``)."""
+    node = stmt.node
+    if isinstance(node, ast.Assign):
+        return [n for target in node.targets for n in target_names(target)]
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        return list(target_names(node.target))
+    if _growing_receiver(stmt) is not None:
+        return [_growing_receiver(stmt)]  # type: ignore[list-item]
+    return []
+
+
+def _growing_receiver(stmt: Stmt) -> str | None:
+    """``losses`` for ``losses.append(x)`` (the container keeps its earlier items)."""
+    node = stmt.node
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
+            and isinstance(node.value.func, ast.Attribute) \
+            and node.value.func.attr in ("append", "extend", "insert", "add", "appendleft") and node.value.args:
+        return dotted_name(node.value.func.value)
     return None
 
 
-def _carried_in_module(analysis: Analysis, closure: dict[str, Stmt], stmt: Stmt) -> tuple[str, Stmt] | None:
+def _reads_itself(stmt: Stmt, name: str) -> bool:
+    """``x += ...`` and ``xs.append(...)`` read ``x`` / ``xs`` without spelling it on the right."""
+    node = stmt.node
+    if isinstance(node, ast.AugAssign):
+        return dotted_name(node.target) == name
+    return _growing_receiver(stmt) == name
+
+
+def _stored_value(stmt: Stmt, name: str) -> ast.expr | None:
+    """The expression a statement stores into ``name`` (``x`` of ``xs.append(x)``)."""
+    node = stmt.node
+    if _growing_receiver(stmt) == name:
+        return node.value.args[-1]  # type: ignore[attr-defined]
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        return node.value
+    return None
+
+
+def _carried_in(analysis: Analysis, body: list[Stmt], closure: dict[str, Stmt], raising: Stmt,
+                need_freed: bool) -> _Carried | None:
+    """The first statement of ``body`` that reads a value the previous pass over ``body`` left.
+
+    A read of ``n`` is carried when ``body`` binds ``n`` but not (plainly) before
+    that read: the value read is the one an earlier iteration stored. With the
+    read's own result bound by the same statement (``h = cell(x, h)``,
+    ``total += loss``) that is the classic recurrence; through another name or a
+    container (``history.append(h)`` ... ``cell(x, history[-1])``) it is the same
+    chain, one step removed.
+    """
+    if not body:
+        return None
+    scope = raising.scope
+    in_body = {s.index for s in body}
+    closure_stmts = {id(s) for s in closure.values()}
+
+    def body_definitions(name: str) -> list[Definition]:
+        return [d for d in analysis.timeline.definitions(name, scope) if d.stmt.index in in_body]
+
+    for stmt in body:
+        value = rhs_of(stmt)
+        if value is None or isinstance(stmt.node, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With)):
+            continue
+        bound = _bound_names(stmt)
+        reads = [n for n in bound if _reads_itself(stmt, n) or n in names_read(value)]
+        reads += sorted(n for n in names_read(value) if n not in reads and "." not in n) \
+            + sorted(n for n in names_read(value) if n not in reads and "." in n)
+        for name in reads:
+            definitions = body_definitions(name)
+            if not definitions:
+                continue
+            if any(d.stmt.index < stmt.index and not d.augmented for d in definitions):
+                continue  # bound afresh earlier in the same pass: not the previous pass's value
+            found = _carried_read(analysis, body, stmt, name, bound, definitions, closure, closure_stmts,
+                                  raising, need_freed)
+            if found is not None:
+                return found
+    return None
+
+
+def _carried_read(analysis: Analysis, body: list[Stmt], stmt: Stmt, name: str, bound: list[str],
+                  definitions: list[Definition], closure: dict[str, Stmt], closure_stmts: set[int],
+                  raising: Stmt, need_freed: bool) -> _Carried | None:
+    scope = raising.scope
+    value = rhs_of(stmt)
+    if name in bound:
+        # The recurrence itself: `h = f(h)`, `total += loss`, `xs.append(x)`.
+        if not _reads_itself(stmt, name) and value is not None and _reads_only_detached(value, name):
+            return None
+        if name not in closure and name != analysis.target_text and id(stmt) not in closure_stmts:
+            return None
+        if _detached_in(body, name):
+            return None
+        live_value = analysis.provenance.live_value(name, scope)
+        if not _may_hold_graph(live_value) or (need_freed and not _holds_freed_graph(live_value)):
+            return None
+        return _Carried(name, stmt, _running_total_params(body, stmt, name))
+    # One step removed: the previous pass stored the value elsewhere (`history.append(h)`, `prev = out`).
+    if value is None or _reads_only_detached(value, name):
+        return None
+    stores = [d for d in definitions if d.stmt is not stmt]
+    stores = [d for d in stores if not _drops_graph(_stored_value(d.stmt, name))]
+    if not stores:
+        return None
+    carried_value = analysis.provenance.live_value(name, scope)
+    blamed = name
+    if not live.is_tensor(carried_value):
+        # A container (or a name we cannot read): blame the tensor this statement makes
+        # and the previous pass stored into it, when there is one.
+        stored_reads = set().union(*(names_read(_stored_value(d.stmt, name) or ast.Pass()) for d in stores))
+        cycle = [b for b in bound if b in stored_reads]
+        if cycle:
+            blamed = cycle[0]
+    if blamed not in closure and blamed != analysis.target_text and id(stmt) not in closure_stmts:
+        return None
+    if _detached_in(body, blamed) or _detached_in(body, name):
+        return None
+    blamed_value = analysis.provenance.live_value(blamed, scope)
+    if not _may_hold_graph(blamed_value) or not _may_hold_graph(carried_value):
+        return None
+    if need_freed and not (_holds_freed_graph(carried_value) or _holds_freed_graph(blamed_value)):
+        return None
+    store = stores[-1].stmt
+    params: dict[str, object] = {
+        "variant": "carried_read",
+        "carried": name,
+        "stored_line": store.line,
+        "stored_where": location(store),
+        "fixed_line": _detach_read_in(stmt, name) or stmt.line,
+        "stored_fixed": _detach_stored(store, name),
+    }
+    return _Carried(blamed, stmt, params, also=(name,) if name != blamed else ())
+
+
+def _detach_stored(store: Stmt, name: str) -> str:
+    """``history.append(h)`` -> ``history.append(h.detach())``; ``prev = out`` -> ``prev = out.detach()``."""
+    value = _stored_value(store, name)
+    stored = dotted_name(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+    if stored and "()" not in stored and store.end_lineno == store.lineno:
+        return replace_first_read(store.line, stored, f"{stored}.detach()")
+    return store.line
+
+
+def _may_hold_graph(value: object) -> bool:
+    """Not ruled out by the live value: unknown, or a tensor / container with a graph."""
+    if value is live.MISSING:
+        return True
+    if live.is_tensor(value) or type(value) in (list, tuple, dict):
+        return _holds_graph(value)
+    return False
+
+
+def _running_total_params(body: list[Stmt], stmt: Stmt, name: str) -> dict[str, object]:
+    """``total += loss`` / ``total = total + loss`` / ``losses.append(loss)`` where ``loss.backward()``
+    also runs each step: keep a number (or a detached tensor) instead of each step's graph."""
+    added = _added_name(stmt, name)
+    if added is None:
+        return {}
+    backwarded = {_unparse(call.target) for s in body for call in _backward_calls(s)}
+    if added not in backwarded:
+        return {}
+    return {"variant": "running_total", "added": added,
+            "fixed_line": replace_first_read(stmt.line, added, f"{added}.item()")}
+
+
+def _backward_text(target: ast.expr | None) -> str:
+    """``loss.backward()``; ``(total / 3).backward()`` for an expression that needs brackets."""
+    if target is None:
+        return "backward()"
+    text = _unparse(target)
+    plain = isinstance(target, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+    return f"{text}.backward()" if plain else f"({text}).backward()"
+
+
+def _added_name(stmt: Stmt, name: str) -> str | None:
+    node = stmt.node
+    value: ast.expr | None = None
+    if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
+        value = node.value
+    elif _growing_receiver(stmt) == name:
+        value = node.value.args[-1]  # type: ignore[attr-defined]
+    elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp) \
+            and isinstance(node.value.op, (ast.Add, ast.Sub)):
+        left, right = node.value.left, node.value.right
+        if dotted_name(left) == name:
+            value = right
+        elif dotted_name(right) == name:
+            value = left
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        return dotted_name(value)
+    return None
+
+
+def _parents(root: ast.AST) -> dict[int, ast.AST]:
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(root):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    return parents
+
+
+def _content_reads(value: ast.AST, name: str) -> list[tuple[ast.expr, bool]]:
+    """Each read of ``name``'s content in ``value``: (the read, extended through ``[...]`` and
+    attributes, whether a ``.detach()``-like call drops its graph). Truth tests
+    (``x if history else h0``) and ``len(history)`` read no graph and are left out."""
+    parents = _parents(value)
+    found: list[tuple[ast.expr, bool]] = []
+    for node in ast.walk(value):
+        if not isinstance(node, (ast.Name, ast.Attribute)) or not isinstance(getattr(node, "ctx", None), ast.Load) \
+                or dotted_name(node) != name:
+            continue
+        top: ast.expr = node
+        dropped = False
+        while True:
+            parent = parents.get(id(top))
+            if isinstance(parent, ast.Subscript) and parent.value is top:
+                top = parent
+                continue
+            if isinstance(parent, ast.Attribute) and parent.value is top:
+                grand = parents.get(id(parent))
+                if isinstance(grand, ast.Call) and grand.func is parent:
+                    dropped = parent.attr in _GRAPH_DROPPING
+                    break
+                if parent.attr == "data":
+                    dropped = True
+                    break
+                top = parent
+                continue
+            break
+        parent = parents.get(id(top))
+        if isinstance(parent, (ast.IfExp, ast.If, ast.While)) and parent.test is top:
+            continue
+        if isinstance(parent, (ast.BoolOp, ast.UnaryOp)):
+            continue
+        if isinstance(parent, ast.Compare) and any(isinstance(c, ast.Constant) and c.value is None
+                                                   for c in [parent.left, *parent.comparators]):
+            continue  # `prev is not None`
+        if isinstance(parent, ast.Call) and dotted_name(parent.func) in ("len", "bool", "isinstance"):
+            continue
+        found.append((top, dropped))
+    return found
+
+
+def _reads_only_detached(value: ast.AST, name: str) -> bool:
+    reads = _content_reads(value, name)
+    return not reads or all(dropped for _, dropped in reads)
+
+
+def _detach_read_in(stmt: Stmt, name: str) -> str | None:
+    """``stmt``'s line with its first graph-carrying read of ``name`` detached."""
+    value = rhs_of(stmt)
+    if value is None or stmt.end_lineno != stmt.lineno:
+        return None
+    reads = [(node, dropped) for node, dropped in _content_reads(value, name) if not dropped]
+    if not reads:
+        return None
+    node = min((n for n, _ in reads), key=lambda n: (n.lineno, n.col_offset))
+    raw = stmt.lines[stmt.lineno - 1] if 0 < stmt.lineno <= len(stmt.lines) else ""
+    end = node.end_col_offset
+    if node.lineno != stmt.lineno or end is None or end > len(raw):
+        return None
+    indent = len(raw) - len(raw.lstrip())
+    return (raw[:end] + ".detach()" + raw[end:])[indent:].rstrip()
+
+
+def _drops_graph(value: ast.expr | None) -> bool:
+    """``x.detach()``, ``x.item()``, ``x.data``, ``float(x)``: nothing of x's graph is stored."""
+    if value is None:
+        return False
+    if isinstance(value, ast.Call):
+        if isinstance(value.func, ast.Attribute) and value.func.attr in _GRAPH_DROPPING:
+            return True
+        if isinstance(value.func, ast.Attribute) and value.func.attr in ("clone", "cpu", "to") \
+                and _drops_graph(value.func.value):
+            return True
+        if dotted_name(value.func) in ("float", "int", "bool"):
+            return True
+    if isinstance(value, ast.Attribute) and value.attr == "data":
+        return True
+    return isinstance(value, ast.Constant)
+
+
+def _carried_in_module(analysis: Analysis, closure: dict[str, Stmt], stmt: Stmt) -> _Carried | None:
     """``self.h = f(self.h)`` in a method of a live module the loss came from."""
     for name in sorted(closure):
         module = analysis.provenance.live_value(name, stmt.scope)
@@ -160,16 +601,8 @@ def _carried_in_module(analysis: Analysis, closure: dict[str, Stmt], stmt: Stmt)
             attribute = carried.split(".", 1)[1]
             value = analysis.provenance.live_value(f"{name}.{attribute}", stmt.scope)
             if live.is_tensor(value) and _has_freed_graph(value):
-                return f"{name}.{attribute}", candidate
+                return _Carried(f"{name}.{attribute}", candidate)
     return None
-
-
-def _has_freed_graph(value: object) -> bool:
-    from .. import autograd_graph
-
-    if not live.is_tensor(value):
-        return False
-    return autograd_graph.find_problem(live.grad_fn(value), "freed") is not None
 
 
 def _graph_made_before_loop(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
@@ -227,27 +660,150 @@ def _detached_in(body: list[Stmt], name: str) -> bool:
     return False
 
 
-def _shared_variable(analysis: Analysis, first: ast.expr, first_stmt: Stmt, second: ast.expr,
-                     second_stmt: Stmt) -> tuple[str, Stmt] | None:
-    """The most downstream variable with a graph that both losses were built from."""
+# -- two losses sharing a freed part ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shared:
+    name: str
+    used_at: Stmt
+    mode: str  # "variable" | "first_loss" | "statement" | "graph"
+    other: str | None = None
+    bound_at: Stmt | None = None
+
+
+def _live_target(analysis: Analysis, backward: _Backward, until: Stmt) -> Any:
+    """The live tensor the earlier backward ran on, if its name still holds that one."""
+    text = _unparse(backward.target)
+    if _redefined_between(analysis, text, backward.stmt, until):
+        return live.MISSING
+    try:
+        return analysis.resolve(backward.target, backward.stmt.scope)
+    except Exception:
+        return live.MISSING
+
+
+def _shared_part(analysis: Analysis, previous: _Backward, second: ast.expr, second_stmt: Stmt) -> _Shared | None:
+    """What the earlier backward's target and this one are both built from.
+
+    From the code: a variable bound by one statement that both dependency
+    closures reach (by the same name, or by two names one call bound, as in
+    ``out_a, out_b = model(x)``); the most downstream wins. From the live graphs,
+    when both targets are still reachable: their common nodes, which rule out
+    candidates that do not lead to them and, when the code shows nothing, point
+    at the earliest statement of the first loss whose result goes through them.
+    """
+    first, first_stmt = previous.target, previous.stmt
     first_closure = dependency_closure(analysis, first, first_stmt)
     second_closure = dependency_closure(analysis, second, second_stmt)
-    shared = []
+    second_by_stmt: dict[int, list[str]] = {}
+    for name, bound_at in second_closure.items():
+        second_by_stmt.setdefault(id(bound_at), []).append(name)
+    second_nodes = _graph_nodes(analysis.target_value)  # kept alive while node identities are compared
+    overlap = _overlap(_live_target(analysis, previous, second_stmt), second_nodes)
+    second_ids = {id(node) for node in second_nodes} if second_nodes is not None else None
+    first_text = _unparse(first)
+    candidates = []
     for name, bound_at in first_closure.items():
-        if second_closure.get(name) is not bound_at:
+        same_name = second_closure.get(name) is bound_at
+        others = [n for n in second_by_stmt.get(id(bound_at), []) if n != name]
+        if not same_name and not (others and _one_value_binds(analysis, bound_at, name, others[0])):
             continue
         value = analysis.provenance.live_value(name, second_stmt.scope)
-        if live.is_tensor(value) and live.grad_fn(value) is None:
+        if live.is_tensor(value) and _safe_grad_fn(value) is None:
             continue
         if live.is_module(value) or (value is not live.MISSING and not live.is_tensor(value)):
             continue
-        shared.append((bound_at.index, name))
-    if not shared:
+        if live.is_tensor(value) and _is_latest(analysis, name, bound_at):
+            # The live graphs can rule a candidate out: the second loss must go through this very
+            # tensor (not, say, a `.detach()` of it), or, for two names of one call, through the
+            # part both graphs share.
+            if same_name and second_ids is not None and id(_safe_grad_fn(value)) not in second_ids:
+                continue
+            if not same_name and overlap is not None and _reaches(value, overlap) is False:
+                continue
+        candidates.append((bound_at.index, same_name, name, bound_at, None if same_name else others[0]))
+    if candidates:
+        candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
+        index, same_name, name, bound_at, other = candidates[0]
+        if name == first_text:
+            return _Shared(name, first_stmt, "first_loss")
+        if not same_name:
+            return _Shared(name, bound_at, "statement", other)
+        # Blame where the first loss read the shared variable: that use wanted `.detach()`.
+        users = [s for s in first_closure.values() if name in names_read(rhs_of(s) or ast.Pass())]
+        users = [s for s in users if s.index > index]
+        used_at = min(users, key=lambda s: s.index) if users else first_stmt
+        return _Shared(name, used_at, "variable", bound_at=bound_at)
+    if overlap:
+        # Nothing by name: the shared part was made inside a call (a model's trunk). Blame the
+        # earliest statement of the first loss whose result already goes through it.
+        reaching = []
+        for name, bound_at in first_closure.items():
+            value = analysis.provenance.live_value(name, first_stmt.scope)
+            if live.is_tensor(value) and _reaches(value, overlap):
+                reaching.append((bound_at.index, name, bound_at))
+        if reaching:
+            _, name, bound_at = min(reaching, key=lambda item: item[0])
+            value = analysis.provenance.live_value(name, first_stmt.scope)
+            if name == first_text and second_ids is not None and id(_safe_grad_fn(value)) in second_ids:
+                return _Shared(name, first_stmt, "first_loss")
+            others = second_by_stmt.get(id(bound_at), [])
+            return _Shared(name, bound_at, "graph", others[0] if others else None)
+    return None
+
+
+def _is_latest(analysis: Analysis, name: str, stmt: Stmt) -> bool:
+    """``stmt`` made the value ``name`` holds now (its last binding)."""
+    definitions = analysis.timeline.definitions(name, stmt.scope)
+    return bool(definitions) and definitions[-1].stmt is stmt
+
+
+def _one_value_binds(analysis: Analysis, stmt: Stmt, first: str, second: str) -> bool:
+    """``a, b = f(x)``: both names come out of one expression (not ``a, b = f(x), g(y)``)."""
+    values = {}
+    for name in (first, second):
+        definition = next((d for d in analysis.timeline.definitions(name, stmt.scope) if d.stmt is stmt), None)
+        if definition is None or definition.value is None:
+            return False
+        values[name] = definition.value
+    return values[first] is values[second]
+
+
+def _shared_finding(analysis: Analysis, previous: _Backward, shared: _Shared, first_text: str,
+                    second_text: str | None) -> Finding:
+    params: dict[str, object] = {
+        "first_loss": first_text, "second_loss": second_text, "first": previous.stmt.line,
+        "first_where": location(previous.stmt),
+    }
+    where = shared.used_at
+    if previous.is_grad:
+        # torch.autograd.grad(...) without create_graph / retain_graph freed the graph.
+        params.update(variant="grad_call", fixed_line=_with_create_graph(previous) or previous.stmt.line)
+        where = previous.stmt
+    elif shared.mode == "first_loss":
+        params.update(variant="first_loss")
+    elif shared.mode == "variable" and first_text == second_text and shared.bound_at is not None:
+        # The same name backwarded twice, re-computed in between from one old tensor (a re-run cell).
+        params.update(variant="recomputed", made_line=shared.bound_at.line, made_where=location(shared.bound_at))
+    elif shared.mode in ("statement", "graph"):
+        params.update(variant="inside_call", other=shared.other or second_text)
+    names = [shared.name] + ([shared.other] if shared.other else [])
+    return finding(analysis, KIND, "shared_subgraph", names, where, [first_text, second_text], **params)
+
+
+def _with_create_graph(backward: _Backward) -> str | None:
+    """The line of a ``torch.autograd.grad(...)`` call with ``create_graph=True`` added."""
+    stmt, call = backward.stmt, backward.call
+    if call.lineno != stmt.lineno or call.end_lineno != stmt.lineno or call.end_col_offset is None:
         return None
-    shared.sort(reverse=True)
-    name = shared[0][1]
-    # Blame where the first loss read the shared variable: that use wanted `.detach()`.
-    users = [stmt for stmt in first_closure.values() if name in names_read(rhs_of(stmt) or ast.Pass())]
-    users = [s for s in users if s.index > shared[0][0]]
-    used_at = min(users, key=lambda s: s.index) if users else first_stmt
-    return name, used_at
+    raw = stmt.lines[stmt.lineno - 1] if 0 < stmt.lineno <= len(stmt.lines) else ""
+    close = call.end_col_offset - 1
+    if close >= len(raw) or raw[close] != ")":
+        return None
+    keywords = [k for k in call.keywords if k.arg in ("retain_graph", "create_graph")]
+    if keywords:
+        return None
+    indent = len(raw) - len(raw.lstrip())
+    separator = ", " if (call.args or call.keywords) else ""
+    return (raw[:close] + separator + "create_graph=True" + raw[close:])[indent:].rstrip()
