@@ -178,6 +178,10 @@ class Provenance:
             passed = self._argument_at_call_site(definition)
             if passed is not None:
                 return passed
+            local = live.lookup(self.namespaces_for(scope), name)
+            if local is live.MISSING:
+                return UNKNOWN  # a parameter of a call not on the traceback (not the global of that name)
+            return self._from_live(name, local, None)
         value = self.value_of_definition(definition)
         if value.grad and value.kind == "tensor" and self.timeline.grad_enabled_later(
                 name, definition.scope, stmt.index, self._horizon()) is not None:
@@ -414,9 +418,29 @@ class Provenance:
             return base
         if dotted and "()" not in dotted:
             obj = self.live_value(dotted, stmt.scope)
+            set_in_method = self._set_in_a_method(dotted, stmt)
             if obj is not live.MISSING:
-                return self._from_live(dotted, obj, None)
+                return self._from_live(dotted, obj, set_in_method)
+            if set_in_method is not None:
+                return set_in_method
         return base if base.kind == "tensor" else UNKNOWN
+
+    def _set_in_a_method(self, dotted: str, stmt: Stmt) -> Value | None:
+        """``net.cache`` where a method of ``net``'s class did ``self.cache = h.detach()``."""
+        owner, attribute = dotted.rsplit(".", 1)
+        obj = self.live_value(owner, stmt.scope)
+        if obj is live.MISSING or live.is_tensor(obj) or type(obj).__module__ == "builtins":
+            return None
+        qualname = getattr(type(obj), "__qualname__", None)
+        if not isinstance(qualname, str):
+            return None
+        definitions = self.timeline.self_attribute_definitions(qualname, attribute)
+        if not definitions:
+            return None
+        value = self.value_of_definition(definitions[-1])
+        if value.cut is not None and value.cut.variable == f"self.{attribute}":
+            value = replace(value, cut=replace(value.cut, variable=dotted))
+        return value
 
     def _is_bound_attribute(self, dotted: str, stmt: Stmt) -> bool:
         return self.timeline.definition_before(dotted, stmt.scope, stmt.index) is not None
@@ -440,7 +464,11 @@ class Provenance:
         return _merge(args + list(kwargs.values()))
 
     def _cut_if_grad(self, value: Value, stmt: Stmt, cause: str, op: str, kind: str = "tensor") -> Value:
-        if value.grad:
+        if value.grad or (value.grad is None and value.kind == "unknown" and stmt.scope is not None
+                          and not value.leaves and value.cut is None):
+            # Inside a method whose inputs are unknown (`self.cache = h.detach()` in a
+            # forward not on the traceback), an explicit cut is still the likely one;
+            # live values overrule it wherever they exist.
             cut = Cut(stmt, cause, op, upstream=value.source)
             return Value(kind=kind, grad=False, cut=cut, conversion=value.conversion, leaves=value.leaves)
         return replace(value, kind=kind, grad=False if value.grad is False or value.cut else value.grad)

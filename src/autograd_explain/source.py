@@ -241,6 +241,14 @@ class Timeline:
     def definitions(self, name: str, scope: str | None) -> list[Definition]:
         return self._definitions.get((scope, name), [])
 
+    def self_attribute_definitions(self, class_qualname: str, attribute: str) -> list[Definition]:
+        """Bindings of ``self.<attribute>`` in the methods of a class, in execution order."""
+        prefix = class_qualname + "."
+        found = [d for (scope, name), ds in self._definitions.items()
+                 if name == f"self.{attribute}" and scope is not None and scope.startswith(prefix)
+                 for d in ds]
+        return sorted(found, key=lambda d: d.stmt.index)
+
     def definition_before(self, name: str, scope: str | None, index: int) -> Definition | None:
         """The last binding of ``name`` in ``scope`` made before statement ``index``."""
         found = None

@@ -150,4 +150,12 @@ CASES = [
         note="the shared variable is the first loss itself: backward once on the total (not loss_main.detach())",
         extra={"fix_contains": "loss.backward()"},
     ),
+    Case(
+        'd_bt_time_magic_training_cell',
+        'the training cell starts with %%time; embeddings computed once in an earlier cell',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nencoder = nn.Sequential(nn.Linear(6, 4), nn.Tanh())\nhead = nn.Linear(4, 2)\nopt = torch.optim.SGD(head.parameters(), lr=0.1)\nxb = torch.randn(5, 6)\nyb = torch.tensor([0, 1, 0, 1, 1])",
+         'emb = encoder(xb)',
+         '%%time\nfor epoch in range(3):\n    loss = F.cross_entropy(head(emb), yb)\n    opt.zero_grad()\n    loss.backward()\n    opt.step()'],
+        'backward-twice', 'shared_subgraph', 'emb', 'emb = encoder(xb)',
+    ),
 ]

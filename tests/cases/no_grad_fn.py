@@ -268,4 +268,12 @@ CASES = [
          'train_step(pred_cpu, y)'],
         'no-grad-fn', 'detach', 'pred_cpu', 'pred_cpu = pred.detach().cpu()',
     ),
+    Case(
+        'd_ng_module_attribute_cache',
+        'a module keeps `self.cache = h.detach()` in forward (for plotting); a later cell regularises net.cache',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nclass FeatNet(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.enc = nn.Linear(4, 8)\n        self.head = nn.Linear(8, 1)\n    def forward(self, x):\n        h = torch.tanh(self.enc(x))\n        self.cache = h.detach()\n        return self.head(h)\nnet = FeatNet()\nx = torch.randn(5, 4)",
+         'out = net(x)',
+         'feat_reg = net.cache.pow(2).mean()\nfeat_reg.backward()'],
+        'no-grad-fn', 'detach', 'net.cache', 'self.cache = h.detach()',
+    ),
 ]
