@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import functools
 import linecache
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
 #: grad-mode context names, as :func:`grad_mode_of_call` returns them.
@@ -81,10 +81,13 @@ class Definition:
     augmented: bool = False
     parameter: bool = False
     position: int | None = None  # index in a tuple target: `_, pred = x.max(1)` binds pred at 1
+    module_level: bool = False  # bound in a function that declared the name `global`
 
     @property
     def scope(self) -> str | None:
         """The scope the name is bound in (a parameter belongs to its function's body)."""
+        if self.module_level:
+            return None
         return self.stmt.inner_scope if self.parameter else self.stmt.scope
 
 
@@ -163,9 +166,15 @@ class Timeline:
         """Append a unit's statements; ``top_scope`` keeps an imported file's globals apart."""
         first = len(self.stmts)
         self._add_unit(unit, top_scope)
+        declared_global: dict[str, set[str]] = {}
         for stmt in self.stmts[first:]:
+            if isinstance(stmt.node, ast.Global) and stmt.scope is not None:
+                declared_global.setdefault(stmt.scope, set()).update(stmt.node.names)
             for definition in _definitions_of(stmt):
-                self._definitions.setdefault((stmt.scope, definition.name), []).append(definition)
+                if stmt.scope is not None and definition.name in declared_global.get(stmt.scope, ()):
+                    # `global feats` then `feats = ...` in a function: the module's feats
+                    definition = replace(definition, module_level=True)
+                self._definitions.setdefault((definition.scope, definition.name), []).append(definition)
             if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 key = stmt.inner_scope or stmt.node.name
                 self.functions[key] = stmt

@@ -276,4 +276,14 @@ CASES = [
          'feat_reg = net.cache.pow(2).mean()\nfeat_reg.backward()'],
         'no-grad-fn', 'detach', 'net.cache', 'self.cache = h.detach()',
     ),
+    Case(
+        'd_ng_global_rebound_inside_helper',
+        'notebook: a cache-refresh helper rebinds the global `feats` under no_grad (`global feats`), called from an eval cell; the SSL loss cell then uses feats',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nencoder = nn.Sequential(nn.Linear(4, 6), nn.Tanh())\nX = torch.randn(8, 4)",
+         'feats = encoder(X)',
+         'def refresh_features():\n    global feats\n    with torch.no_grad():\n        feats = encoder(X)',
+         'refresh_features()\nprint(feats.shape)',
+         'loss = -F.cosine_similarity(feats[:4], feats[4:]).mean()\nloss.backward()'],
+        'no-grad-fn', 'no_grad', 'feats', 'feats = encoder(X)',
+    ),
 ]
