@@ -111,6 +111,20 @@ def _merge(values: list[Value], kind: str | None = None) -> Value:
     )
 
 
+def _merge_paths(values: list[Value]) -> Value:
+    """Values of alternative paths (a function's returns, ``a if c else b``): only one ran.
+
+    When one path cuts the graph and another keeps it, which one ran is not
+    known from the code: the result's grad is unknown and the cut is kept, so
+    that a live value without grad points at it and one with grad clears it.
+    """
+    merged = _merge(values)
+    cut = next((v.cut for v in values if v.cut is not None), None)
+    if merged.grad and cut is not None:
+        return replace(merged, grad=None, cut=cut)
+    return merged
+
+
 @dataclass
 class Scope:
     """Live namespaces visible from a scope (function locals, then globals)."""
@@ -371,7 +385,7 @@ class Provenance:
         return _merge([self.evaluate(v, stmt) for v in node.values])
 
     def _eval_IfExp(self, node: ast.IfExp, stmt: Stmt) -> Value:
-        return _merge([self.evaluate(node.body, stmt), self.evaluate(node.orelse, stmt)])
+        return _merge_paths([self.evaluate(node.body, stmt), self.evaluate(node.orelse, stmt)])
 
     def _eval_Tuple(self, node: ast.Tuple, stmt: Stmt) -> Value:
         return _merge([self.evaluate(e, stmt) for e in node.elts], kind="other") if node.elts else UNKNOWN
@@ -630,7 +644,7 @@ class Provenance:
         finally:
             self._bindings.pop()
         # A cut found inside the body keeps its own statement: that is the line to blame.
-        return _merge(returns) if returns else inputs
+        return _merge_paths(returns) if returns else inputs
 
 
 def _defining_file(obj: Any) -> str | None:

@@ -65,4 +65,13 @@ CASES = [
         "inference-tensor", "inference_mode_tensor", "bn", "bn = nn.BatchNorm1d(4)",
         note="the fix builds the module outside inference_mode (a module has no clone())",
     ),
+    Case(
+        'e_mrdbourke_test_loss_outside_inference_mode',
+        "https://github.com/mrdbourke/pytorch-deep-learning/issues/397 (video 118 test_step: the 'Adjust metrics' lines dedented out of `with torch.inference_mode():`; test_loss /= len(data_loader) raises)",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)",
+         'model_1 = nn.Sequential(nn.Flatten(), nn.Linear(16, 10))\nloss_fn = nn.CrossEntropyLoss()\ndef accuracy_fn(y_true, y_pred):\n    return (torch.eq(y_true, y_pred).sum().item() / len(y_pred)) * 100\ntest_dataloader = [(torch.randn(4, 1, 4, 4), torch.randint(0, 10, (4,))) for _ in range(3)]',
+         'def test_step(model: torch.nn.Module,\n              data_loader,\n              loss_fn: torch.nn.Module,\n              accuracy_fn):\n    test_loss, test_acc = 0, 0\n    model.eval()\n    with torch.inference_mode():\n        for X, y in data_loader:\n            test_pred = model(X)\n            test_loss += loss_fn(test_pred, y)\n            test_acc += accuracy_fn(y_true=y, y_pred=test_pred.argmax(dim=1))\n    # Adjust metrics and print out\n    test_loss /= len(data_loader)\n    test_acc /= len(data_loader)\n    print(f"Test loss: {test_loss:.5f} | Test acc: {test_acc:.2f}%\\n")',
+         'test_step(model=model_1,\n          data_loader=test_dataloader,\n          loss_fn=loss_fn,\n          accuracy_fn=accuracy_fn)'],
+        'inference-tensor', 'inference_mode_tensor', 'test_loss', 'test_loss += loss_fn(test_pred, y)',
+    ),
 ]

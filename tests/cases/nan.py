@@ -74,4 +74,14 @@ CASES = [
          "with torch.autograd.detect_anomaly():\n    lp(spec).mean().backward()"],
         "nan-in-backward", "log_of_nonpositive", "power", "return torch.log(power)",
     ),
+    Case(
+        'e_gradient_magnitude_sqrt_pow_backward',
+        'https://openillumi.com/en/en-fix-pytorch-cpu-nan-powbackward0 (self.grad_mag = torch.sqrt(self.grad_x**2 + self.grad_y**2) on a flat region; anomaly mode names PowBackward0)',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.autograd.set_detect_anomaly(True)",
+         'class EdgeLoss(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.kx = torch.tensor([[[[-1., 0., 1.]]]])\n        self.ky = torch.tensor([[[[-1.], [0.], [1.]]]])\n    def forward(self, img):\n        self.grad_x = F.conv2d(img, self.kx, padding=(0, 1))\n        self.grad_y = F.conv2d(img, self.ky, padding=(1, 0))\n        self.grad_mag = torch.sqrt(self.grad_x**2 + self.grad_y**2)\n        return self.grad_mag.mean()',
+         'img = torch.ones(1, 1, 6, 6, requires_grad=True)\nedge = EdgeLoss()',
+         'loss = edge(img)\nloss.backward()'],
+        'nan-in-backward', 'sqrt_at_zero', 'self.grad_x', 'self.grad_mag = torch.sqrt(self.grad_x**2 + self.grad_y**2)',
+        extra={"teardown": "torch.autograd.set_detect_anomaly(False)"},
+    ),
 ]

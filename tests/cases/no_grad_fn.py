@@ -286,4 +286,22 @@ CASES = [
          'loss = -F.cosine_similarity(feats[:4], feats[4:]).mean()\nloss.backward()'],
         'no-grad-fn', 'no_grad', 'feats', 'feats = encoder(X)',
     ),
+    Case(
+        'e_annotated_transformer_loss_compute_under_no_grad',
+        'https://github.com/harvardnlp/annotated-transformer/issues/14 (SimpleLossCompute.__call__ always calls loss.backward(); validation run_epoch wrapped in torch.no_grad() as recommended in the thread)',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)",
+         'class SimpleLossCompute:\n    "A simple loss compute and train function."\n    def __init__(self, generator, criterion, opt=None):\n        self.generator = generator\n        self.criterion = criterion\n        self.opt = opt\n    def __call__(self, x, y, norm):\n        x = self.generator(x)\n        loss = self.criterion(x.contiguous().view(-1, x.size(-1)),\n                              y.contiguous().view(-1)) / norm\n        loss.backward()\n        if self.opt is not None:\n            self.opt.step()\n            self.opt.zero_grad()\n        return loss.item() * norm\ndef run_epoch(data_iter, model, loss_compute):\n    total_loss = 0\n    for src, trg_y, ntokens in data_iter:\n        out = model(src)\n        loss = loss_compute(out, trg_y, ntokens)\n        total_loss += loss\n    return total_loss',
+         "class Model(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.body = nn.Linear(6, 6)\n        self.generator = nn.Sequential(nn.Linear(6, 5), nn.LogSoftmax(dim=-1))\n    def forward(self, src):\n        return self.body(src)\nmodel = Model()\ncriterion = nn.NLLLoss(reduction='sum')\nval_batches = [(torch.randn(2, 3, 6), torch.randint(0, 5, (2, 3)), 6) for _ in range(2)]",
+         'model.eval()\nwith torch.no_grad():\n    test_loss = run_epoch(val_batches, model, \n          SimpleLossCompute(model.generator, criterion, None))\n    print("test_loss", test_loss)'],
+        'no-grad-fn', 'no_grad', 'loss', 'test_loss = run_epoch(val_batches, model,',
+    ),
+    Case(
+        'e_smp_dice_threshold_comparison',
+        "https://github.com/qubvel-org/segmentation_models.pytorch/pull/611 (utils/functional.py _threshold returns (x > threshold).type(x.dtype); DiceLoss given a threshold -> 'element 0 of tensors does not require grad')",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)",
+         'def _threshold(x, threshold=None):\n    if threshold is not None:\n        return (x > threshold).type(x.dtype)\n    else:\n        return x\ndef f_score(pr, gt, beta=1, eps=1e-7, threshold=None, ignore_channels=None):\n    pr = _threshold(pr, threshold=threshold)\n    tp = torch.sum(gt * pr)\n    fp = torch.sum(pr) - tp\n    fn = torch.sum(gt) - tp\n    score = ((1 + beta ** 2) * tp + eps) / ((1 + beta ** 2) * tp + beta ** 2 * fn + fp + eps)\n    return score\nclass DiceLoss(nn.Module):\n    def __init__(self, eps=1.0, beta=1.0, activation=None, threshold=None, ignore_channels=None, **kwargs):\n        super().__init__(**kwargs)\n        self.eps = eps\n        self.beta = beta\n        self.threshold = threshold\n        self.activation = nn.Sigmoid()\n        self.ignore_channels = ignore_channels\n    def forward(self, y_pr, y_gt):\n        y_pr = self.activation(y_pr)\n        return 1 - f_score(y_pr, y_gt, beta=self.beta, eps=self.eps, threshold=self.threshold,\n                           ignore_channels=self.ignore_channels)',
+         'model = nn.Conv2d(3, 1, 1)\nloss_fn = DiceLoss(threshold=0.5)\nimages = torch.randn(2, 3, 8, 8)\nmasks = (torch.rand(2, 1, 8, 8) > 0.5).float()',
+         'loss = loss_fn(model(images), masks)\nloss.backward()'],
+        'no-grad-fn', 'non_differentiable_op', 'pr', 'return (x > threshold).type(x.dtype)',
+    ),
 ]

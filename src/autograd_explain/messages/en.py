@@ -29,6 +29,23 @@ CATALOGUE = {
                        "`{target}` carries none: the graph was cut at `{var}` ({where}).",
         "fix": "# keep {var} connected to the graph\n{fixed}",
         "warnings": ["warn_requires_grad"],
+        "variants": {
+            "no_grad/caller": {
+                "title": "`{target}` has no graph: the function computing it was called inside `torch.{op}()`",
+                "explanation": "`{var}` was computed in a function called under `{op}` ({where}: `{line}`). Everything that call computes records no graph, so `backward()` inside it has nothing to differentiate.",
+                "fix": "# call it outside the {op} block, or skip backward() when only evaluating\n{line}",
+            },
+            "inference_mode/caller": {
+                "title": "`{target}` has no graph: the function computing it was called inside `torch.{op}()`",
+                "explanation": "`{var}` was computed in a function called under `{op}` ({where}: `{line}`). Everything that call computes records no graph, so `backward()` inside it has nothing to differentiate.",
+                "fix": "# call it outside the {op} block, or skip backward() when only evaluating\n{line}",
+            },
+            "grad_disabled/caller": {
+                "title": "`{target}` has no graph: the function computing it was called inside `torch.{op}()`",
+                "explanation": "`{var}` was computed in a function called under `{op}` ({where}: `{line}`). Everything that call computes records no graph, so `backward()` inside it has nothing to differentiate.",
+                "fix": "# call it outside the {op} block, or skip backward() when only evaluating\n{line}",
+            },
+        },
         "causes": {
             "no_grad": {
                 "explanation": "`{var}` was computed inside `torch.no_grad()` ({where}: `{line}`), so it records no "
@@ -169,6 +186,26 @@ CATALOGUE = {
                 "fix": "torch.autograd.grad({var}, {inputs}, grad_outputs=torch.ones_like({var}))  # one gradient per element\n"
                        "# or differentiate a scalar: torch.autograd.grad({var}.sum(), {inputs})",
             },
+            "unreduced_output/part": {
+                "title": "`{target}` has shape {shape}: `{var}` in it was never reduced",
+                "explanation": "`{target}` holds {numel} values (shape {shape}), but everything else in it is a "
+                               "scalar: its shape comes from `{var}` (shape {part_shape}, made at {where}: "
+                               "`{line}`), which broadcasting spreads over the whole result where it joins "
+                               "({joined_where}: `{joined}`). Autograd creates the starting gradient implicitly "
+                               "only for a single number, such as a loss.",
+                "fix": "{reduced_line}   # reduce {var} to a scalar where it is made (or .sum())\n"
+                       "# or reduce the whole: {whole_fix}",
+            },
+            "reduction_none/part": {
+                "title": "`{target}` has shape {shape}: `{var}` in it is a per-element loss",
+                "explanation": "`{target}` holds {numel} values (shape {shape}), but everything else in it is a "
+                               "scalar: its shape comes from `{var}` (shape {part_shape}), a loss built with "
+                               "`reduction=\"none\"` (`{built}`), which returns one loss per element instead of "
+                               "their mean. `{var}` was made at {where}: `{line}`, and broadcasting spreads it over "
+                               "the whole result where it joins ({joined_where}: `{joined}`).",
+                "fix": "{reduced_line}   # what reduction=\"mean\" would have done\n"
+                       "# or reduce the whole: {whole_fix}",
+            },
         },
         "causes": {
             "reduction_none": {
@@ -255,6 +292,49 @@ CATALOGUE = {
                 "fix": "# one backward over both losses (the shared part gets both gradients)\n"
                        "({first_loss} + {second_loss}).backward()\n"
                        "# or keep the graph for the second one: {first_loss}.backward(retain_graph=True)",
+            },
+            "shared_subgraph/across_calls": {
+                "title": "Every call of `{function}` reuses the graph of `{var}`, freed by the first backward()",
+                "explanation": "`{var}` was computed once, outside `{function}` ({where}: `{line}`), and each call "
+                               "builds `{target}` from it. The first call's `backward()` freed the saved values of "
+                               "that part of the graph; the next call (an optimizer calls its closure several times, "
+                               "a step function runs once per batch) needs them again.",
+                "fix": "# compute {var} inside {function}, so that each call has its own graph\n"
+                       "# (or use {var}.detach() if what made it needs no gradient)\n{line}",
+            },
+            "state_carried_across_iterations/inplace_store": {
+                "title": "`{line}` writes a step's graph into `{carried}`, kept for the next step",
+                "explanation": "`{line}` ({where}) writes into `{carried}` in place without detaching, so "
+                               "`{carried}` takes on that step's graph (and, write after write, chains every step's "
+                               "graph onto it). The next step reads it (`{read_line}`, {read_where}) after the "
+                               "previous `backward()` already freed that graph.",
+                "fix": "# store the values only, not the graph\n{fixed_line}\n"
+                       "# (or make the write under `with torch.no_grad():`)",
+            },
+            "state_carried_across_iterations/snapshot": {
+                "title": "`{carried}` is kept from an earlier step, graph and all",
+                "explanation": "`{line}` ({where}) runs only in some steps (under a condition) and keeps that "
+                               "step's tensor, graph and all. Every later step reads it (`{read_line}`, "
+                               "{read_where}), but the `backward()` of the step that stored it already freed "
+                               "that graph.",
+                "fix": "# keep the value only (a reference value or baseline needs no gradient)\n{fixed_line}",
+            },
+            "second_backward/alias": {
+                "title": "backward() ran twice over the graph of `{var}`",
+                "explanation": "`{var}` is the tensor `{alias}` that `{line}` ({where}) already backwarded, which "
+                               "freed its graph's saved values. Running backward() on it again needs the forward "
+                               "pass again.",
+                "fix": "# {alias}.backward() already computed its gradients; to backward again, recompute it first\n"
+                       "# to keep it for later inspection, store {alias}.detach() (or {alias}.item())\n"
+                       "# only if you really need two backward passes: {alias}.backward(retain_graph=True) the first time",
+            },
+            "second_backward/in_call": {
+                "title": "backward() ran twice over the graph of `{var}`",
+                "explanation": "`{call_line}` ({call_where}) already ran `{line}` ({where}), which backwarded "
+                               "`{var}` and freed its graph's saved values. Running backward() on it again needs "
+                               "the forward pass again.",
+                "fix": "# recompute {var} (call what makes it again) before calling backward() again\n"
+                       "# only if you really need two backward passes over one graph: retain_graph=True in `{line}`",
             },
         },
         "causes": {

@@ -31,6 +31,23 @@ CATALOGUE = {
                        "`{target}` 没有计算图：图在 `{var}` 处被切断了（{where}）。",
         "fix": "# 让 {var} 保持与计算图相连\n{fixed}",
         "warnings": ["warn_requires_grad"],
+        "variants": {
+            "no_grad/caller": {
+                "title": "`{target}` 没有计算图：计算它的函数是在 `torch.{op}()` 里调用的",
+                "explanation": "`{var}` 是在一个于 `{op}` 下调用的函数中计算的（{where}：`{line}`）。这次调用里算出的一切都不记录计算图，所以其中的 `backward()` 没有可以求导的对象。",
+                "fix": "# 在 {op} 块之外调用它，或者只做评估时跳过 backward()\n{line}",
+            },
+            "inference_mode/caller": {
+                "title": "`{target}` 没有计算图：计算它的函数是在 `torch.{op}()` 里调用的",
+                "explanation": "`{var}` 是在一个于 `{op}` 下调用的函数中计算的（{where}：`{line}`）。这次调用里算出的一切都不记录计算图，所以其中的 `backward()` 没有可以求导的对象。",
+                "fix": "# 在 {op} 块之外调用它，或者只做评估时跳过 backward()\n{line}",
+            },
+            "grad_disabled/caller": {
+                "title": "`{target}` 没有计算图：计算它的函数是在 `torch.{op}()` 里调用的",
+                "explanation": "`{var}` 是在一个于 `{op}` 下调用的函数中计算的（{where}：`{line}`）。这次调用里算出的一切都不记录计算图，所以其中的 `backward()` 没有可以求导的对象。",
+                "fix": "# 在 {op} 块之外调用它，或者只做评估时跳过 backward()\n{line}",
+            },
+        },
         "causes": {
             "no_grad": {
                 "explanation": "`{var}` 是在 `torch.no_grad()` 里计算的（{where}：`{line}`），所以即使 `{upstream}` "
@@ -165,6 +182,25 @@ CATALOGUE = {
                 "fix": "torch.autograd.grad({var}, {inputs}, grad_outputs=torch.ones_like({var}))  # 对每个元素求梯度\n"
                        "# 或者对一个标量求导：torch.autograd.grad({var}.sum(), {inputs})",
             },
+            "unreduced_output/part": {
+                "title": "`{target}` 的形状是 {shape}：其中的 `{var}` 没有被归约",
+                "explanation": "`{target}` 有 {numel} 个值（形状 {shape}），但其中其余部分都是标量："
+                               "它的形状来自 `{var}`（形状 {part_shape}，在 {where} 得到：`{line}`），"
+                               "在它加入的地方（{joined_where}：`{joined}`）广播把它扩展到了整个结果。"
+                               "autograd 只会为单个数（例如损失值）隐式地创建起始梯度。",
+                "fix": "{reduced_line}   # 在得到 {var} 的地方把它归约成标量（或用 .sum()）\n"
+                       "# 或者对整体归约：{whole_fix}",
+            },
+            "reduction_none/part": {
+                "title": "`{target}` 的形状是 {shape}：其中的 `{var}` 是逐元素的损失",
+                "explanation": "`{target}` 有 {numel} 个值（形状 {shape}），但其中其余部分都是标量："
+                               "它的形状来自 `{var}`（形状 {part_shape}），这是一个用 `reduction=\"none\"` "
+                               "构建的损失（`{built}`），它为每个元素返回一个损失，而不是它们的平均值。"
+                               "`{var}` 是在 {where} 得到的：`{line}`，在它加入的地方（{joined_where}：`{joined}`）"
+                               "广播把它扩展到了整个结果。",
+                "fix": "{reduced_line}   # 等同于 reduction=\"mean\" 的效果\n"
+                       "# 或者对整体归约：{whole_fix}",
+            },
         },
         "causes": {
             "reduction_none": {
@@ -245,6 +281,44 @@ CATALOGUE = {
                 "fix": "# 对两个损失只做一次反向传播（共享部分得到两者的梯度）\n"
                        "({first_loss} + {second_loss}).backward()\n"
                        "# 或者为第二次保留计算图：{first_loss}.backward(retain_graph=True)",
+            },
+            "shared_subgraph/across_calls": {
+                "title": "每次调用 `{function}` 都复用 `{var}` 的计算图，而第一次 backward() 已经释放了它",
+                "explanation": "`{var}` 只在 `{function}` 外面计算了一次（{where}：`{line}`），每次调用都由它算出 "
+                               "`{target}`。第一次调用的 `backward()` 释放了这部分计算图保存的中间值；下一次调用"
+                               "（优化器会多次调用它的 closure，训练步函数每个批次运行一次）又需要它们。",
+                "fix": "# 把 {var} 的计算移到 {function} 里面，让每次调用都有自己的计算图\n"
+                       "#（如果产生它的部分不需要梯度，也可以用 {var}.detach()）\n{line}",
+            },
+            "state_carried_across_iterations/inplace_store": {
+                "title": "`{line}` 把某一步的计算图写进了 `{carried}`，并留到下一步",
+                "explanation": "`{line}`（{where}）没有 detach 就原地写入 `{carried}`，于是 `{carried}` 带上了这一步"
+                               "的计算图（一次次写入还会把每一步的计算图串在一起）。下一步读取它（`{read_line}`，"
+                               "{read_where}）时，上一步的 `backward()` 已经释放了那个计算图。",
+                "fix": "# 只存数值，不存计算图\n{fixed_line}\n"
+                       "#（或者在 `with torch.no_grad():` 下写入）",
+            },
+            "state_carried_across_iterations/snapshot": {
+                "title": "`{carried}` 保留了之前某一步的张量，连同计算图",
+                "explanation": "`{line}`（{where}）只在某些步骤中运行（在条件之下），保留了那一步的张量，连同它的"
+                               "计算图。之后的每一步都读取它（`{read_line}`，{read_where}），但存下它的那一步的 "
+                               "`backward()` 已经释放了那个计算图。",
+                "fix": "# 只保留数值（参考值或基线不需要梯度）\n{fixed_line}",
+            },
+            "second_backward/alias": {
+                "title": "对 `{var}` 的计算图运行了两次 backward()",
+                "explanation": "`{var}` 就是 `{line}`（{where}）已经反向传播过的张量 `{alias}`，那次反向传播释放了"
+                               "它的计算图保存的中间值。再对它运行 backward() 需要重新做前向传播。",
+                "fix": "# {alias}.backward() 已经算好了它的梯度；要再次反向传播，先重新计算它\n"
+                       "# 如果只是留着以后查看，就存 {alias}.detach()（或 {alias}.item()）\n"
+                       "# 只有确实需要两次反向传播时：第一次用 {alias}.backward(retain_graph=True)",
+            },
+            "second_backward/in_call": {
+                "title": "对 `{var}` 的计算图运行了两次 backward()",
+                "explanation": "`{call_line}`（{call_where}）已经运行了 `{line}`（{where}），对 `{var}` 做了反向传播，"
+                               "并释放了计算图保存的中间值。再对它运行 backward() 需要重新做前向传播。",
+                "fix": "# 再次调用 backward() 之前，重新计算 {var}（再调用一次产生它的代码）\n"
+                       "# 只有确实需要对同一个图做两次反向传播时：在 `{line}` 中使用 retain_graph=True",
             },
         },
         "causes": {

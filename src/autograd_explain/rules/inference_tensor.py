@@ -30,9 +30,9 @@ def diagnose(analysis: Analysis) -> Finding:
         stmt = analysis.timeline.statement_at(frame.filename, frame.lineno)
         if stmt is None:
             continue
-        for name in names_in(stmt.node):
+        for name in _written_names(stmt) + names_in(stmt.node):
             value = live_of(analysis, name, stmt.scope)
-            if live.is_tensor(value) and live.is_inference(value):
+            if live.is_tensor(value) and live.is_inference(value) and (name, stmt) not in candidates:
                 candidates.append((name, stmt))
         for name in _module_inference_parameters(analysis, stmt):
             candidates.append((name, stmt))
@@ -51,6 +51,15 @@ def diagnose(analysis: Analysis) -> Finding:
                        op="torch.inference_mode()", used_line=used.line, used_where=location(used),
                        variant="module" if is_module else None)
     return finding(analysis, KIND, "unknown", [], None, action=action)
+
+
+def _written_names(stmt: Stmt) -> list[str]:
+    """The target of ``test_loss /= n`` (an in-place update to an inference tensor), if a plain name."""
+    node = stmt.node
+    if isinstance(node, ast.AugAssign):
+        name = dotted_name(node.target)
+        return [name] if name and "()" not in name else []
+    return []
 
 
 def _action(message: str) -> str:

@@ -31,6 +31,12 @@ def diagnose(analysis: Analysis) -> Finding:
 
 def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
     """The no-grad finding for the abstract value of the differentiated tensor."""
+    ambient = _grad_off_at_a_call_site(analysis)
+    if ambient is not None and (value.cut is None or value.cut.cause == "unknown"):
+        mode, call_site = ambient
+        name = _first_binding_in_raising_function(analysis) or analysis.target_text
+        return finding(analysis, kind, mode, [name], call_site, op=mode, variant="caller",
+                       fixed=call_site.line)
     cut = value.cut
     if cut is not None:
         # A cut inside an expression (``loss_fn(p.argmax(1), y)``) binds no name:
@@ -121,6 +127,31 @@ def _float_leaves(analysis: Analysis, leaves: tuple[str, ...]) -> list[str]:
         keep.append(name)
     weights = _weight_like(analysis, keep)
     return sorted(keep, key=lambda name: name not in weights)
+
+
+def _grad_off_at_a_call_site(analysis: Analysis) -> tuple[str, Stmt] | None:
+    """A caller up the traceback ran this code under ``no_grad``/``inference_mode``.
+
+    ``with torch.no_grad(): run_epoch(...)`` whose inner function calls
+    ``loss.backward()``: every tensor made inside had no graph, whatever the
+    function's own code says.
+    """
+    frames = analysis.user_frames
+    for caller in frames[:-1]:
+        site = analysis.timeline.statement_at(caller.filename, caller.lineno)
+        if site is not None and site.grad_mode in ("no_grad", "inference_mode", "grad_disabled"):
+            return site.grad_mode, site
+    return None
+
+
+def _first_binding_in_raising_function(analysis: Analysis) -> str | None:
+    """The variable the differentiated tensor was computed into, in the raising function."""
+    stmt = analysis.raising_stmt
+    name = analysis.target_text
+    if stmt is None or not name:
+        return None
+    definition = analysis.timeline.definition_before(name, stmt.scope, stmt.index)
+    return definition.name if definition else None
 
 
 def _creating_statement(analysis: Analysis, name: str) -> Stmt | None:

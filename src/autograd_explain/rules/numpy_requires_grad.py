@@ -50,7 +50,39 @@ def diagnose(analysis: Analysis) -> Finding:
                            convert="__array__")
     if best is not None:
         return _numpy_call_finding(analysis, stmt, best[1], best[2])
+    # np.sum(losses) / np.sum([crit(o, t) for o in outs]): a list of tensors that require grad
+    for call, argument, name in _numpy_reductions_of_tensor_lists(analysis, stmt):
+        reduction = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
+        rest = ", ".join(ast.unparse(a) for a in call.args[1:])
+        fixed = line.replace(ast.unparse(call), f"torch.stack({ast.unparse(argument)}).{reduction}({rest})") \
+            if ast.unparse(call) in line else line
+        return finding(analysis, KIND, "needs_detach", [name], stmt, expr=name, fixed_line=fixed,
+                       convert="__array__")
     return finding(analysis, KIND, "unknown", [], stmt, fixed_line=line)
+
+
+_NUMPY_REDUCTIONS = frozenset({"sum", "mean", "prod", "max", "min"})
+
+
+def _numpy_reductions_of_tensor_lists(analysis: Analysis, stmt: Stmt) -> list[tuple[ast.Call, ast.expr, str]]:
+    """``np.sum(X, ...)`` calls whose ``X`` is a list of grad tensors (a live list or a comprehension)."""
+    found = []
+    for call in (c for c in ast.walk(stmt.node) if isinstance(c, ast.Call)):
+        called = dotted_name(call.func) or ""
+        if not called.startswith(("np.", "numpy.")) or called.rsplit(".", 1)[-1] not in _NUMPY_REDUCTIONS \
+                or not call.args:
+            continue
+        argument = call.args[0]
+        for name in names_in(argument):
+            value = live_of(analysis, name, stmt.scope)
+            if type(value) in (list, tuple) and any(live.is_tensor(v) and live.requires_grad(v) for v in value[:64]):
+                found.append((call, argument, name))
+                break
+            if isinstance(argument, (ast.ListComp, ast.GeneratorExp)) and live.is_tensor(value) \
+                    and live.requires_grad(value):
+                found.append((call, argument, name))
+                break
+    return found
 
 
 def _numpy_call_finding(analysis: Analysis, stmt: Stmt, receiver: ast.expr, name: str) -> Finding:

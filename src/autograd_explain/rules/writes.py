@@ -133,7 +133,9 @@ def names_in(node: ast.AST | None) -> list[str]:
                 found.append(name)
         elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
             found.append(child.id)
-    ordered = sorted(set(found), key=lambda n: _position(node, n))
+    # At one position `self.grad_x` and `self` both start: the longer name first, and
+    # never the set's (hash-seed dependent) order.
+    ordered = sorted(set(found), key=lambda n: (_position(node, n), -len(n), n))
     return ordered
 
 
