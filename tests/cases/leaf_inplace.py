@@ -60,7 +60,8 @@ CASES = [
         "reproduction of a common StackOverflow pattern: filling a requires_grad buffer element by element",
         ["import torch\nx = torch.randn(3, requires_grad=True)\nout = torch.zeros(3, requires_grad=True)",
          "for i in range(3):\n    out[i] = x[i] * 2"],
-        "leaf-inplace", "leaf_write", "out", "out[i] = x[i] * 2",
+        "leaf-inplace", "view_of_leaf_write", "out", "out[i] = x[i] * 2",
+        note="torch says 'a view of a leaf Variable': out[i] is a view of the leaf out",
     ),
     Case(
         "view_of_leaf_slice_write",
@@ -95,8 +96,16 @@ CASES = [
         "leaf_full_slice_plus_equal",
         "https://discuss.pytorch.org/t/inplace-operation-changes-is-leaf-attribute/120297 (operation 6: c[:] += 1)",
         ["import torch\nc = torch.randn(10, 3, requires_grad=True)", "c[:] += 1"],
-        "leaf-inplace", "leaf_write", "c", "c[:] += 1",
+        "leaf-inplace", "view_of_leaf_write", "c", "c[:] += 1",
         note="The 2021 thread reports no error and c no longer a leaf; torch 2.13 raises "
              "'a view of a leaf Variable that requires grad is being used in an in-place operation'.",
+    ),
+    Case(
+        'e_nyu_sinusoidal_embeddings_into_weight',
+        'https://github.com/Atcold/NYU-DLSP20/issues/765 (15-transformer notebook: create_sinusoidal_embeddings(..., E=self.position_embeddings.weight) does E[:, 0::2] = torch.FloatTensor(np.sin(theta[:, 0::2])))',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)",
+         'def create_sinusoidal_embeddings(nb_p, dim, E):\n    theta = np.array([\n        [p / np.power(10000, 2 * (j // 2) / dim) for j in range(dim)]\n        for p in range(nb_p)\n    ])\n    E[:, 0::2] = torch.FloatTensor(np.sin(theta[:, 0::2]))\n    E[:, 1::2] = torch.FloatTensor(np.cos(theta[:, 1::2]))\n    E.detach_()\n    E.requires_grad = False\nclass Embeddings(nn.Module):\n    def __init__(self, d_model, vocab_size, max_position_embeddings, p):\n        super().__init__()\n        self.word_embeddings = nn.Embedding(vocab_size, d_model, padding_idx=1)\n        self.position_embeddings = nn.Embedding(max_position_embeddings, d_model)\n        create_sinusoidal_embeddings(\n            nb_p=max_position_embeddings,\n            dim=d_model,\n            E=self.position_embeddings.weight\n        )\n        self.LayerNorm = nn.LayerNorm(d_model, eps=1e-12)',
+         'model = Embeddings(d_model=32, vocab_size=50, max_position_embeddings=16, p=0.1)'],
+        'leaf-inplace', 'view_of_leaf_write', 'E', 'E[:, 0::2] = torch.FloatTensor(np.sin(theta[:, 0::2]))',
     ),
 ]

@@ -39,6 +39,9 @@ def diagnose(analysis: Analysis) -> Finding:
                            leaf=base_name or "its base", **params)
     if view_message and live.is_tensor(value) and not live.is_leaf(value):
         return finding(analysis, KIND, "view_of_leaf_write", [name], stmt, leaf="its base", **params)
+    if view_message and write.form == "setitem" and live.is_tensor(value) and live.is_leaf(value):
+        # `E[:, 0::2] = ...`: torch names the slice written, a view of the leaf E
+        return finding(analysis, KIND, "view_of_leaf_write", [name], stmt, leaf=name, **params)
     if _is_parameter_update(analysis, write, stmt, value):
         return finding(analysis, KIND, "parameter_update", [name], stmt, guarded=_guarded(analysis, stmt),
                        **params)
