@@ -200,3 +200,55 @@ def replace_first_read(line: str, name: str, replacement: str) -> str:
             end = node.end_col_offset or node.col_offset
             return stripped[: node.col_offset] + replacement + stripped[end:]
     return stripped
+
+
+# -- non-scalar outputs ---------------------------------------------------------
+
+_ATOMS = (ast.Name, ast.Attribute, ast.Subscript, ast.Call, ast.Constant, ast.List, ast.Tuple, ast.Dict)
+
+
+def as_operand(text: str) -> str:
+    """``text`` ready to take a method call: ``loss`` stays, ``a + b`` becomes ``(a + b)``."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text
+    return text if isinstance(node, _ATOMS) else f"({text.strip()})"
+
+
+def reduced(text: str, method: str = "mean") -> str:
+    """``text.mean()`` with the parentheses the precedence needs (``(a + b).mean()``)."""
+    return f"{as_operand(text)}.{method}()"
+
+
+def reduce_where_made(statement: str, variable: str) -> str:
+    """The statement that made ``variable``, rewritten to make a scalar.
+
+    ``x = crit(p, t, reduction='none')`` loses the keyword (the default reduces
+    to the mean); any other ``x = expr`` becomes ``x = (expr).mean()``. Else
+    ``x = x.mean()``, to go right after it.
+    """
+    fallback = f"{variable} = {reduced(variable)}"
+    try:
+        return _reduce_assignment(statement, variable) or fallback
+    except (ValueError, RecursionError, MemoryError, AttributeError, TypeError):
+        return fallback
+
+
+def _reduce_assignment(statement: str, variable: str) -> str | None:
+    node = _parse(statement)
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if len(targets) != 1 or ast.unparse(targets[0]) != variable:
+            return None
+        dropped = False
+        for call in (c for c in ast.walk(node.value) if isinstance(c, ast.Call)):
+            kept = [k for k in call.keywords if not (k.arg == "reduction" and isinstance(k.value, ast.Constant)
+                                                     and k.value.value == "none")]
+            if len(kept) != len(call.keywords):
+                call.keywords = kept
+                dropped = True
+        if not dropped:
+            node.value = ast.Call(ast.Attribute(node.value, "mean", ast.Load()), [], [])
+        return ast.unparse(ast.fix_missing_locations(node))
+    return None

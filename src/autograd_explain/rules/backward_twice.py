@@ -24,6 +24,7 @@ another tensor could explain it.
 from __future__ import annotations
 
 import ast
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +32,9 @@ from .. import live
 from ..context import Analysis, _backward_target
 from ..diagnosis import Finding
 from ..fixes import replace_first_read
-from ..source import Definition, Stmt, dotted_name, target_names
+from ..source import GRAD_OFF, Definition, Stmt, dotted_name, target_names
 from .common import dependency_closure, finding, location, names_read, rhs_of
+from .writes import InplaceWrite, inplace_writes
 
 KIND = "backward-twice"
 
@@ -52,34 +54,67 @@ def diagnose(analysis: Analysis) -> Finding:
         return finding(analysis, KIND, "state_carried_across_iterations", [carried.name], carried.stmt,
                        [analysis.target_text, *carried.also], state=carried.name,
                        target_backward=_backward_text(target), **carried.params)
-    previous = _previous_backward(analysis, stmt)
     target_text = analysis.target_text
-    if previous is not None:
-        earlier_text = _unparse(previous.target)
-        if earlier_text == target_text and not _redefined_between(analysis, target_text, previous.stmt, stmt):
-            return finding(analysis, KIND, "second_backward", [target_text], previous.stmt,
-                           first=previous.stmt.line)
-        shared = _shared_part(analysis, previous, target, stmt)
-        if shared is not None:
-            return _shared_finding(analysis, previous, shared, earlier_text, target_text)
-        if earlier_text == target_text:
-            return finding(analysis, KIND, "second_backward", [target_text], previous.stmt,
-                           first=previous.stmt.line)
+    latest = _previous_backward(analysis, stmt)
+    # The earlier backward spelled in the raising scope itself; one inside a called function
+    # (`trainer.step(x, y)`) is tried first when it ran later, but does not hide this one.
+    previous = latest if latest is None or latest.site is None else _previous_backward(analysis, stmt, callees=False)
+    for earlier in dict.fromkeys(b for b in (latest, previous) if b is not None):
+        found = _against_earlier_backward(analysis, earlier, target, stmt)
+        if found is not None:
+            return found
     invariant = _graph_made_before_loop(analysis, stmt, target)
     if invariant is not None:
         # Every iteration's loss shares the part of the graph built once before the loop.
         name, where = invariant
         return finding(analysis, KIND, "shared_subgraph", [name], where, [target_text],
                        variant="across_iterations", first_loss=target_text, second_loss=target_text)
+    outside = _graph_made_outside_function(analysis, stmt, target)
+    if outside is not None:
+        # Every call of the function (an optimizer's closure, a step function) builds its loss
+        # from a tensor made once outside it, whose graph the first call's backward freed.
+        name, where = outside
+        return finding(analysis, KIND, "shared_subgraph", [name], where, [target_text],
+                       variant="across_calls", function=(stmt.scope or "?").rsplit(".", 1)[-1],
+                       first_loss=target_text, second_loss=target_text)
     if stmt.loops and not _defined_in_loop(analysis, target_text, stmt):
         return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
-    if previous is None and _has_freed_graph(analysis.target_value):
+    if previous is None and _has_freed_graph(_target_value(analysis)):
         # No earlier backward in the code we can see: this very statement ran before
         # (a function called twice, a re-run cell) over the same graph. (With an
         # earlier backward of another tensor in sight, the freed buffers may as well
         # be that one's, or this failed backward's own: no guess.)
         return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
     return finding(analysis, KIND, "unknown", [target_text], None)
+
+
+def _against_earlier_backward(analysis: Analysis, previous: _Backward, target: ast.expr,
+                              stmt: Stmt) -> Finding | None:
+    """The same graph backwarded twice, or a part shared with the earlier backward's target."""
+    target_text = analysis.target_text
+    earlier_text = previous.text
+    if earlier_text == target_text and not _redefined_between(analysis, target_text, previous.at, stmt):
+        return _second_finding(analysis, previous, target_text)
+    if _same_tensor(analysis, previous, target, stmt):
+        # `losses[-1]` is the `loss` an earlier step already backwarded.
+        return _second_finding(analysis, previous, target_text, alias=earlier_text)
+    shared = _shared_part(analysis, previous, target, stmt)
+    if shared is not None:
+        return _shared_finding(analysis, previous, shared, earlier_text, target_text)
+    if earlier_text == target_text:
+        return _second_finding(analysis, previous, target_text)
+    return None
+
+
+def _second_finding(analysis: Analysis, previous: _Backward, target_text: str | None,
+                    alias: str | None = None) -> Finding:
+    """``second_backward``, blaming the earlier backward (in a called method: that line, and the call)."""
+    params: dict[str, object] = {"first": previous.stmt.line}
+    if alias is not None:
+        params.update(variant="alias", alias=alias)
+    elif previous.site is not None:
+        params.update(variant="in_call", call_line=previous.site.line, call_where=location(previous.site))
+    return finding(analysis, KIND, "second_backward", [target_text], previous.stmt, **params)
 
 
 def _unparse(node: ast.expr) -> str:
@@ -94,17 +129,37 @@ def _unparse(node: ast.expr) -> str:
 
 @dataclass(frozen=True)
 class _Backward:
-    """A ``t.backward()`` / ``torch.autograd.grad(t, ...)`` call found in a statement."""
+    """A ``t.backward()`` / ``torch.autograd.grad(t, ...)`` call found in a statement.
+
+    ``site`` is set when the call sits in the body of a function or method that an
+    earlier statement of the raising scope called (``trainer.step(x, y)``): it is that
+    statement, and ``caller_text`` the target in the caller's terms (``self.loss`` ->
+    ``trainer.loss``), or None when the target is a local of the called function.
+    """
 
     stmt: Stmt
     target: ast.expr
     call: ast.Call
+    site: Stmt | None = None
+    caller_text: str | None = None
 
     @property
     def is_grad(self) -> bool:
         """``torch.autograd.grad(...)`` (not ``.backward()`` / ``torch.autograd.backward``)."""
         name = dotted_name(self.call.func) or ""
         return name == "grad" or name.endswith("autograd.grad")
+
+    @property
+    def at(self) -> Stmt:
+        """The statement of the raising scope at which this backward ran."""
+        return self.site or self.stmt
+
+    @property
+    def text(self) -> str:
+        """The target as the raising scope spells it (``?`` for a local of a called function)."""
+        if self.site is not None:
+            return self.caller_text or "?"
+        return _unparse(self.target)
 
 
 def _keeps_graph(call: ast.Call) -> bool:
@@ -131,22 +186,208 @@ def _backward_calls(stmt: Stmt) -> list[_Backward]:
     return found
 
 
-def _previous_backward(analysis: Analysis, stmt: Stmt) -> _Backward | None:
-    """The last graph-freeing backward call executed before ``stmt`` (earlier in its loop body, or earlier cells)."""
+def _previous_backward(analysis: Analysis, stmt: Stmt, callees: bool = True) -> _Backward | None:
+    """The last graph-freeing backward call executed before ``stmt`` (earlier in its loop body, or
+    earlier cells), with ``callees`` also inside the functions and methods those statements called."""
     for earlier in reversed(analysis.timeline.stmts[: stmt.index]):
         if earlier.scope != stmt.scope:
             continue
         calls = [c for c in _backward_calls(earlier) if not _keeps_graph(c.call)]
         if calls:
             return calls[-1]
+        if callees:
+            try:
+                called = _backward_in_callees(analysis, earlier, {}, earlier, 0)
+            except Exception:
+                called = None
+            if called is not None:
+                return called
     return None
 
 
+# -- functions an earlier statement called ------------------------------------------------
+
+#: how deep calls are followed (a statement -> its callee -> the callee's callees)
+_CALL_DEPTH = 2
+
+
+def _backward_in_callees(analysis: Analysis, stmt: Stmt, mapping: dict[str, str], site: Stmt,
+                         depth: int) -> _Backward | None:
+    """The last freeing backward that a function or method ``stmt`` calls runs (in its body)."""
+    if depth >= _CALL_DEPTH:
+        return None
+    for definition, inner in reversed(_callees(analysis, stmt, mapping)):
+        for body_stmt in reversed(analysis.timeline.body(definition)):
+            calls = [c for c in _backward_calls(body_stmt) if not _keeps_graph(c.call)]
+            if calls:
+                call = calls[-1]
+                return _Backward(body_stmt, call.target, call.call, site, _in_caller_terms(call.target, inner))
+            found = _backward_in_callees(analysis, body_stmt, inner, site, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _callees(analysis: Analysis, stmt: Stmt, mapping: dict[str, str]) -> list[tuple[Stmt, dict[str, str]]]:
+    """The user-defined functions and methods ``stmt`` calls, in source order, each with its
+    parameters spelled in the raising scope's terms (``self`` -> ``trainer``, ``l`` -> ``loss``).
+
+    ``mapping`` spells ``stmt``'s own names in those terms (``stmt`` being in a called body).
+    Only the timeline's ``def`` statements are returned; nothing is called or evaluated.
+    """
+    value = rhs_of(stmt)
+    if value is None:
+        return []
+    found: list[tuple[Stmt, dict[str, str]]] = []
+    calls = sorted((c for c in ast.walk(value) if isinstance(c, ast.Call)), key=lambda c: (c.lineno, c.col_offset))
+    for call in calls[:20]:
+        try:
+            resolved = _callee_of(analysis, call, stmt, mapping)
+        except Exception:
+            resolved = None
+        if resolved is None:
+            continue
+        definition, receiver = resolved
+        parameters = _parameter_names(definition.node)
+        inner: dict[str, str] = {}
+        arguments = list(call.args)
+        if receiver is not None and parameters:
+            inner[parameters[0]] = receiver
+            parameters = parameters[1:]
+        for parameter, argument in zip(parameters, arguments):
+            if isinstance(argument, ast.Starred):
+                break
+            text = _in_caller_terms(argument, mapping)
+            if text:
+                inner[parameter] = text
+        for keyword in call.keywords:
+            text = _in_caller_terms(keyword.value, mapping) if keyword.arg else None
+            if keyword.arg and text:
+                inner[keyword.arg] = text
+        found.append((definition, inner))
+    return found
+
+
+def _parameter_names(node: ast.AST) -> list[str]:
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    return [a.arg for a in node.args.posonlyargs + node.args.args]
+
+
+def _callee_of(analysis: Analysis, call: ast.Call, stmt: Stmt,
+               mapping: dict[str, str]) -> tuple[Stmt, str | None] | None:
+    """The ``def`` a call runs, and the receiver (in the raising scope's terms) bound to its ``self``."""
+    timeline = analysis.timeline
+    func = call.func
+    if isinstance(func, ast.Name):
+        obj = _live_in_caller_terms(analysis, func.id, stmt, mapping)
+        if type(obj) is types.FunctionType:
+            qualname = str(obj.__qualname__).replace("<locals>.", "")
+            definition = timeline.function(qualname, code=obj.__code__) if qualname in timeline.function_versions \
+                else None
+            return (definition, None) if definition is not None else None
+        if issubclass(type(obj), type):
+            definition = _method_of(analysis, obj, "__init__", stmt)
+            return (definition, None) if definition is not None else None  # `self` is the new object
+        for qualname in ([f"{stmt.scope}.{func.id}"] if stmt.scope else []) + [func.id]:
+            if qualname in timeline.function_versions:
+                definition = timeline.function(qualname, before=stmt.index)
+                return (definition, None) if definition is not None else None
+        return None
+    if isinstance(func, ast.Attribute):
+        receiver = dotted_name(func.value)
+        if not receiver or "()" in receiver:
+            return None
+        spelled = _in_caller_terms(func.value, mapping)
+        obj = _live_in_caller_terms(analysis, receiver, stmt, mapping)
+        if obj is live.MISSING:
+            if receiver == "self" and stmt.scope and "." in stmt.scope:
+                # a method calling another method of its own class
+                qualname = f"{stmt.scope.rsplit('.', 1)[0]}.{func.attr}"
+                if qualname in timeline.function_versions:
+                    definition = timeline.function(qualname, before=stmt.index)
+                    return (definition, spelled) if definition is not None else None
+            return None
+        if issubclass(type(obj), type) or live.is_tensor(obj):
+            return None
+        definition = _method_of(analysis, type(obj), func.attr, stmt)
+        return (definition, spelled) if definition is not None else None
+    return None
+
+
+def _method_of(analysis: Analysis, cls: type, method: str, stmt: Stmt) -> Stmt | None:
+    """The timeline's ``def`` of ``cls.method`` (or of a base class's), the version the class runs."""
+    timeline = analysis.timeline
+    try:
+        mro = type.__dict__["__mro__"].__get__(cls)
+    except Exception:
+        return None
+    for klass in mro:
+        try:
+            qualname = str(type.__dict__["__qualname__"].__get__(klass)).replace("<locals>.", "")
+            function = type.__dict__["__dict__"].__get__(klass).get(method)
+        except Exception:
+            continue
+        key = f"{qualname}.{method}"
+        if key in timeline.function_versions:
+            code = function.__code__ if type(function) is types.FunctionType else None
+            return timeline.function(key, before=stmt.index, code=code)
+        if function is not None:
+            return None  # defined by a class the timeline does not show (a library's)
+    return None
+
+
+def _in_caller_terms(node: ast.expr, mapping: dict[str, str]) -> str | None:
+    """A name or attribute chain, its head replaced through ``mapping`` (when there is one)."""
+    name = dotted_name(node)
+    if not name or "()" in name:
+        return None
+    if not mapping:
+        return name
+    head, _, rest = name.partition(".")
+    if head not in mapping:
+        return None
+    return mapping[head] + ("." + rest if rest else "")
+
+
+def _live_in_caller_terms(analysis: Analysis, name: str, stmt: Stmt, mapping: dict[str, str]) -> Any:
+    if not mapping:
+        return analysis.provenance.live_value(name, stmt.scope)
+    head, _, rest = name.partition(".")
+    if head in mapping:
+        spelled = mapping[head] + ("." + rest if rest else "")
+        return analysis.provenance.live_value(spelled, analysis.scope)
+    if analysis.timeline.definitions(head, stmt.scope):
+        return live.MISSING  # a local of the called function: its frame is gone
+    return analysis.provenance.live_value(name, None)  # a global, read from a called function
+
+
+def _callee_binds(analysis: Analysis, stmt: Stmt, name: str) -> bool:
+    """Does a function ``stmt`` calls bind ``name`` (in the caller's terms: ``self.loss`` -> ``trainer.loss``)?"""
+    for definition, inner in _callees(analysis, stmt, {}):
+        for body_stmt in analysis.timeline.body(definition):
+            for bound in _bound_names(body_stmt):
+                head, _, rest = bound.partition(".")
+                if head in inner and inner[head] + ("." + rest if rest else "") == name:
+                    return True
+    return False
+
+
 def _redefined_between(analysis: Analysis, name: str | None, first: Stmt, second: Stmt) -> bool:
+    """``name`` bound (in ``second``'s scope) after ``first`` and before ``second``, also by a
+    method an intervening statement called (``trainer.evaluate()`` setting ``self.loss``)."""
     if not name:
         return False
-    return any(d.stmt.index > first.index and d.stmt.index < second.index
-               for d in analysis.timeline.definitions(name, second.scope))
+    if any(d.stmt.index > first.index and d.stmt.index < second.index
+           for d in analysis.timeline.definitions(name, second.scope)):
+        return True
+    if "." not in name:
+        return False
+    between = [s for s in analysis.timeline.stmts[first.index + 1: second.index] if s.scope == second.scope]
+    try:
+        return any(_callee_binds(analysis, s, name) for s in between[-50:])
+    except Exception:
+        return False
 
 
 def _defined_in_loop(analysis: Analysis, name: str | None, stmt: Stmt) -> bool:
@@ -339,7 +580,133 @@ def _stored_value(stmt: Stmt, name: str) -> ast.expr | None:
         return node.value.args[-1]  # type: ignore[attr-defined]
     if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
         return node.value
+    if isinstance(node, ast.Expr):
+        for write in inplace_writes(stmt):
+            if write.name == name:
+                return _written_value(stmt, write)
     return None
+
+
+# -- in-place stores into a carried tensor ------------------------------------------------
+
+
+def _setitem_names(stmt: Stmt) -> list[str]:
+    """``memory`` for ``memory[:] = z`` / ``memory[i] += z`` (a write into part of a tensor)."""
+    return [w.name for w in _graph_writes(stmt) if w.form == "setitem"]
+
+
+def _written_names(stmt: Stmt) -> list[str]:
+    return [w.name for w in _graph_writes(stmt)]
+
+
+def _graph_writes(stmt: Stmt) -> list[InplaceWrite]:
+    """In-place writes that can put a graph into the written tensor: not under no_grad, not
+    through ``.data``, and not ``x += ...`` (already a binding of ``x``)."""
+    if stmt.grad_mode in GRAD_OFF:
+        return []
+    try:
+        writes = inplace_writes(stmt)
+    except Exception:
+        return []
+    return [w for w in writes if w.form in ("setitem", "method", "out") and not _through_data(w.target)]
+
+
+def _through_data(node: ast.expr) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == "data" for n in ast.walk(node))
+
+
+def _written_value(stmt: Stmt, write: InplaceWrite) -> ast.expr | None:
+    """What an in-place write stores (``z`` of ``memory[:] = z`` / ``memory.copy_(z)``); None when
+    it stores nothing from elsewhere (``x.relu_()``, ``x.zero_()``, ``x.mul_(0.9)``)."""
+    node = stmt.node
+    if write.form == "setitem":
+        return node.value if isinstance(node, (ast.Assign, ast.AugAssign)) else None
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        if write.form == "out" and any(k.arg == "out" and k.value is write.target for k in call.keywords):
+            return call
+        if write.form == "method" and isinstance(call.func, ast.Attribute) and call.func.value is write.target:
+            values = [a for a in call.args if not isinstance(a, ast.Constant)]
+            values += [k.value for k in call.keywords if not isinstance(k.value, ast.Constant)]
+            if not values:
+                return None
+            return values[0] if len(values) == 1 else ast.Tuple(elts=values, ctx=ast.Load())
+    return None
+
+
+def _inplace_stores(body: list[Stmt]) -> dict[str, list[Definition]]:
+    """In-place writes of ``body`` that store a value into a tensor, as bindings that keep the
+    tensor's earlier content (``memory[:] = z``, ``buf.copy_(z)``, ``torch.add(a, b, out=acc)``)."""
+    found: dict[str, list[Definition]] = {}
+    for stmt in body:
+        for write in _graph_writes(stmt):
+            value = _written_value(stmt, write)
+            if value is not None:
+                found.setdefault(write.name, []).append(Definition(write.name, stmt, value, augmented=True))
+    return found
+
+
+# -- bindings a pass may skip ------------------------------------------------------------
+
+
+def _maybe_skipped(body: list[Stmt], stmt: Stmt, name: str) -> bool:
+    """``stmt`` sits in a branch of an ``if`` (or an ``except`` / ``else`` of a ``try``, a ``case``)
+    of ``body``, and the other branches do not bind ``name``: a pass may not run it."""
+    for header in body:
+        if header.index >= stmt.index:
+            break
+        node = header.node
+        if isinstance(node, ast.If):
+            branches = [node.body, node.orelse]
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            branches = [*(h.body for h in node.handlers), node.orelse]  # type: ignore[attr-defined]
+        elif type(node).__name__ == "Match":
+            branches = [case.body for case in node.cases]  # type: ignore[attr-defined]
+        else:
+            continue
+        for position, branch in enumerate(branches):
+            if not any(child is stmt.node for part in branch for child in ast.walk(part)):
+                continue
+            others = [b for i, b in enumerate(branches) if i != position]
+            if isinstance(node, ast.If) and others and all(_binds(b, name) for b in others):
+                continue  # `if c: h = a` / `else: h = b`: bound on every path
+            return True
+    return False
+
+
+def _binds(branch: list[ast.stmt], name: str) -> bool:
+    for part in branch:
+        for child in ast.walk(part):
+            if isinstance(child, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+                if any(name in target_names(t) for t in targets):
+                    return True
+    return False
+
+
+def _read_by_element_only(name: str, closure: dict[str, Stmt], raising: Stmt) -> bool:
+    """Every read of the container ``name`` on the way to the loss takes one element
+    (``losses[-1]``, ``losses[i]``), none the whole (``torch.stack(losses)``, ``sum(losses)``)."""
+    statements = {id(s): s for s in [raising, *closure.values()] if _growing_receiver(s) != name}
+    element = False
+    for stmt in statements.values():
+        value = rhs_of(stmt)
+        if value is None:
+            continue
+        parents = _parents(value)
+        for node in ast.walk(value):
+            if not isinstance(node, (ast.Name, ast.Attribute)) or not isinstance(getattr(node, "ctx", None), ast.Load) \
+                    or dotted_name(node) != name:
+                continue
+            parent = parents.get(id(node))
+            if isinstance(parent, ast.Subscript) and parent.value is node and not isinstance(parent.slice, ast.Slice):
+                element = True
+                continue
+            if isinstance(parent, ast.Call) and dotted_name(parent.func) in ("len", "bool", "isinstance"):
+                continue
+            return False
+    return element
 
 
 def _carried_in(analysis: Analysis, body: list[Stmt], closure: dict[str, Stmt], raising: Stmt,
@@ -358,15 +725,20 @@ def _carried_in(analysis: Analysis, body: list[Stmt], closure: dict[str, Stmt], 
     scope = raising.scope
     in_body = {s.index for s in body}
     closure_stmts = {id(s) for s in closure.values()}
+    stores = _inplace_stores(body)
 
     def body_definitions(name: str) -> list[Definition]:
-        return [d for d in analysis.timeline.definitions(name, scope) if d.stmt.index in in_body]
+        found = [d for d in analysis.timeline.definitions(name, scope) if d.stmt.index in in_body]
+        if name in stores:
+            found = sorted(found + stores[name], key=lambda d: d.stmt.index)
+        return found
 
     for stmt in body:
         value = rhs_of(stmt)
         if value is None or isinstance(stmt.node, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With)):
             continue
         bound = _bound_names(stmt)
+        bound += [n for n in _setitem_names(stmt) if n not in bound]
         reads = [n for n in bound if _reads_itself(stmt, n) or n in names_read(value)]
         reads += sorted(n for n in names_read(value) if n not in reads and "." not in n) \
             + sorted(n for n in names_read(value) if n not in reads and "." in n)
@@ -374,7 +746,8 @@ def _carried_in(analysis: Analysis, body: list[Stmt], closure: dict[str, Stmt], 
             definitions = body_definitions(name)
             if not definitions:
                 continue
-            if any(d.stmt.index < stmt.index and not d.augmented for d in definitions):
+            if any(d.stmt.index < stmt.index and not d.augmented and not _maybe_skipped(body, d.stmt, name)
+                   for d in definitions):
                 continue  # bound afresh earlier in the same pass: not the previous pass's value
             found = _carried_read(analysis, body, stmt, name, bound, definitions, closure, closure_stmts,
                                   raising, need_freed)
@@ -391,6 +764,9 @@ def _carried_read(analysis: Analysis, body: list[Stmt], stmt: Stmt, name: str, b
     if name in bound:
         # The recurrence itself: `h = f(h)`, `total += loss`, `xs.append(x)`.
         if not _reads_itself(stmt, name) and value is not None and _reads_only_detached(value, name):
+            return None
+        if _growing_receiver(stmt) == name and _read_by_element_only(name, closure, raising):
+            # `losses[-1].backward()`: one step's value, not the list of all of them.
             return None
         if name not in closure and name != analysis.target_text and id(stmt) not in closure_stmts:
             return None
@@ -426,6 +802,17 @@ def _carried_read(analysis: Analysis, body: list[Stmt], stmt: Stmt, name: str, b
     if need_freed and not (_holds_freed_graph(carried_value) or _holds_freed_graph(blamed_value)):
         return None
     store = stores[-1].stmt
+    in_place = name not in _bound_names(store) and name in _written_names(store)
+    if in_place or _maybe_skipped(body, store, name):
+        # Blame the store: an in-place write makes the tensor itself keep (and chain) each
+        # step's graph; a store only some steps run keeps one step's tensor for all later ones.
+        return _Carried(name, store, {
+            "variant": "inplace_store" if in_place else "snapshot",
+            "carried": name,
+            "read_line": stmt.line,
+            "read_where": location(stmt),
+            "fixed_line": _detach_stored(store, name),
+        })
     params: dict[str, object] = {
         "variant": "carried_read",
         "carried": name,
@@ -438,11 +825,22 @@ def _carried_read(analysis: Analysis, body: list[Stmt], stmt: Stmt, name: str, b
 
 
 def _detach_stored(store: Stmt, name: str) -> str:
-    """``history.append(h)`` -> ``history.append(h.detach())``; ``prev = out`` -> ``prev = out.detach()``."""
+    """``history.append(h)`` -> ``history.append(h.detach())``; ``prev = out`` -> ``prev = out.detach()``;
+    ``memory[:2] = z[:2]`` -> ``memory[:2] = z[:2].detach()``."""
     value = _stored_value(store, name)
     stored = dotted_name(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
     if stored and "()" not in stored and store.end_lineno == store.lineno:
         return replace_first_read(store.line, stored, f"{stored}.detach()")
+    if isinstance(value, ast.expr) and getattr(value, "end_col_offset", None) is not None \
+            and value.lineno == store.lineno == store.end_lineno == value.end_lineno:
+        raw = store.lines[store.lineno - 1] if 0 < store.lineno <= len(store.lines) else ""
+        start, end = value.col_offset, value.end_col_offset
+        if end is not None and end <= len(raw):
+            text = raw[start:end]
+            plain = isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+            detached = f"{text}.detach()" if plain else f"({text}).detach()"
+            indent = len(raw) - len(raw.lstrip())
+            return (raw[:start] + detached + raw[end:])[indent:].rstrip()
     return store.line
 
 
@@ -617,6 +1015,8 @@ def _graph_made_before_loop(analysis: Analysis, stmt: Stmt, target: ast.expr) ->
             continue
         if any(loop in d.stmt.loops for d in analysis.timeline.definitions(name, stmt.scope)):
             continue  # re-bound in the loop: carried state, not a graph made once
+        if name in _inplace_stores(_loop_body(analysis, loop, stmt.scope)):
+            continue  # written into in the loop (`memory[:] = z`): carried state too
         value = analysis.provenance.live_value(name, stmt.scope)
         if live.is_tensor(value) and live.grad_fn(value) is not None:
             candidates.append((bound_at.index, name, bound_at))
@@ -624,6 +1024,79 @@ def _graph_made_before_loop(analysis: Analysis, stmt: Stmt, target: ast.expr) ->
         return None
     _, name, bound_at = max(candidates, key=lambda item: item[0])
     return name, bound_at
+
+
+def _graph_made_outside_function(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
+    """A tensor the raising function reads from outside (an enclosing function's local, a
+    global), made once with a graph that an earlier call's backward already freed."""
+    scope = stmt.scope
+    if scope is None:
+        return None
+    closure = dependency_closure(analysis, target, stmt)
+    reads = set(names_read(target))
+    for bound_at in closure.values():
+        reads |= names_read(rhs_of(bound_at) or ast.Pass())
+    site = _outer_call_site(analysis)
+    candidates = []
+    for name in sorted(reads):
+        head = name.split(".", 1)[0]
+        if head in closure or analysis.timeline.definitions(head, scope):
+            continue  # the function's own (a local or a parameter)
+        if name == analysis.target_text:
+            continue  # the loss itself made outside: each call backwards that one tensor again
+        bound_at = _outer_definition(analysis, name, stmt, site)
+        if bound_at is None:
+            continue
+        value = analysis.provenance.live_value(name, scope)
+        if not live.is_tensor(value) or _safe_grad_fn(value) is None or not _has_freed_graph(value):
+            continue
+        candidates.append((bound_at.index, name, bound_at))
+    if not candidates:
+        return None
+    _, name, bound_at = max(candidates, key=lambda item: item[0])
+    if site is not None and bound_at.scope is None:
+        earlier = _previous_backward(analysis, site)
+        if earlier is not None and earlier.site is None \
+                and name in dependency_closure(analysis, earlier.target, earlier.stmt):
+            return None  # a backward before the call went through it too: not this function's story
+    return name, bound_at
+
+
+def _outer_call_site(analysis: Analysis) -> Stmt | None:
+    """The module-level statement the outermost user frame was running (the call into the code)."""
+    frames = analysis.user_frames
+    if not frames:
+        return None
+    stmt = analysis.timeline.statement_at(frames[0].filename, frames[0].lineno)
+    return stmt if stmt is not None and stmt.scope is None else None
+
+
+def _outer_definition(analysis: Analysis, name: str, stmt: Stmt, site: Stmt | None) -> Stmt | None:
+    """Where a name a function reads but does not bind was bound: the nearest enclosing
+    function's body (its version that ran), else module level (before the call site)."""
+    timeline = analysis.timeline
+    scope = stmt.scope or ""
+    while "." in scope:
+        scope = scope.rsplit(".", 1)[0]
+        if scope not in timeline.function_versions:
+            continue  # a class body: its names are not visible in its methods
+        definitions = timeline.definitions(name, scope)
+        if not definitions:
+            continue
+        version = timeline.function(scope, before=stmt.index)
+        if version is not None:
+            body = {s.index for s in timeline.body(version)}
+            definitions = [d for d in definitions if d.stmt.index in body or d.stmt is version]
+        if not definitions:
+            continue
+        last = definitions[-1]
+        return None if last.parameter else last.stmt  # a parameter: made by the caller, not here
+    definitions = timeline.definitions(name, None)
+    if site is not None:
+        definitions = [d for d in definitions if d.stmt.index < site.index] or definitions
+    if not definitions or definitions[-1].value is None:
+        return None
+    return definitions[-1].stmt
 
 
 def _self_referential(stmt: Stmt) -> str | None:
@@ -674,13 +1147,86 @@ class _Shared:
 
 def _live_target(analysis: Analysis, backward: _Backward, until: Stmt) -> Any:
     """The live tensor the earlier backward ran on, if its name still holds that one."""
-    text = _unparse(backward.target)
-    if _redefined_between(analysis, text, backward.stmt, until):
+    text = backward.text
+    if backward.site is not None and backward.caller_text is None:
+        return live.MISSING  # a local of a called function: gone with its frame
+    if _redefined_between(analysis, text, backward.at, until):
         return live.MISSING
     try:
-        return analysis.resolve(backward.target, backward.stmt.scope)
+        if backward.site is not None:
+            return analysis.provenance.live_value(text, backward.at.scope)
+        return _resolve(analysis, backward.target, backward.stmt.scope)
     except Exception:
         return live.MISSING
+
+
+def _constant_index(node: ast.expr) -> int | None:
+    """``0``, ``-1`` as a subscript index (``-1`` parses as a unary minus)."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+            and type(node.operand.value) is int:
+        return -node.operand.value
+    return None
+
+
+def _resolve(analysis: Analysis, node: ast.expr | None, scope: str | None) -> Any:
+    """:meth:`Analysis.resolve`, also for a negative index of a list or tuple (``losses[-1]``)."""
+    if isinstance(node, ast.Subscript):
+        index = _constant_index(node.slice)
+        if index is not None and index < 0:
+            base = _resolve(analysis, node.value, scope)
+            if type(base) in (list, tuple) and -len(base) <= index:  # type: ignore[arg-type]
+                return base[index]  # type: ignore[index]
+            return live.MISSING
+    return analysis.resolve(node, scope)
+
+
+def _target_value(analysis: Analysis) -> Any:
+    try:
+        return _resolve(analysis, analysis.target_node, analysis.scope)
+    except Exception:
+        return live.MISSING
+
+
+def _same_tensor(analysis: Analysis, previous: _Backward, target: ast.expr, stmt: Stmt) -> bool:
+    """Is the failing target the very tensor (or graph) the earlier backward ran on, by another name?
+
+    Live: the same tensor, or one with the same ``grad_fn`` (``l = loss``). From the code: one
+    element (``losses[-1]``, ``losses[i]``) of a container every store of which put in the
+    backwarded name (``losses.append(loss)``) while that name held a backwarded tensor.
+    """
+    first = _live_target(analysis, previous, stmt)
+    second = _target_value(analysis)
+    if live.is_tensor(first) and live.is_tensor(second):
+        if first is second:
+            return True
+        root = _safe_grad_fn(second)
+        if root is not None and root is _safe_grad_fn(first):
+            return True
+    if previous.site is not None or not isinstance(target, ast.Subscript) \
+            or isinstance(target.slice, ast.Slice):
+        return False
+    container = dotted_name(target.value)
+    if not container or "()" in container:
+        return False
+    earlier = previous.text
+    definitions = [d for d in analysis.timeline.definitions(container, stmt.scope) if d.stmt.index < stmt.index]
+    plain = [d for d in definitions if not d.augmented]
+    if plain:
+        definitions = [d for d in definitions if d.stmt.index > plain[-1].stmt.index]
+    if not definitions:
+        return False
+    for definition in definitions:
+        store = definition.stmt
+        if _growing_receiver(store) != container or dotted_name(_stored_value(store, container) or ast.Pass()) \
+                != earlier:
+            return False
+        same_loop = bool(store.loops) and store.loops[-1] in previous.at.loops
+        if not same_loop and not (previous.at.index < store.index
+                                  and not _redefined_between(analysis, earlier, previous.at, store)):
+            return False
+    return True
 
 
 def _shared_part(analysis: Analysis, previous: _Backward, second: ast.expr, second_stmt: Stmt) -> _Shared | None:
@@ -699,7 +1245,7 @@ def _shared_part(analysis: Analysis, previous: _Backward, second: ast.expr, seco
     second_by_stmt: dict[int, list[str]] = {}
     for name, bound_at in second_closure.items():
         second_by_stmt.setdefault(id(bound_at), []).append(name)
-    second_nodes = _graph_nodes(analysis.target_value)  # kept alive while node identities are compared
+    second_nodes = _graph_nodes(_target_value(analysis))  # kept alive while node identities are compared
     overlap = _overlap(_live_target(analysis, previous, second_stmt), second_nodes)
     second_ids = {id(node) for node in second_nodes} if second_nodes is not None else None
     first_text = _unparse(first)
