@@ -166,4 +166,13 @@ CASES = [
         'non-scalar-backward', 'unreduced_output', 'a + b', '(a + b).backward()',
         extra={"fix_contains": "(a + b).mean().backward()"},
     ),
+    Case(
+        'e_gan_geometry_grad_of_activations',
+        'https://github.com/Animadversio/GAN-Geometry/issues/4 (torch.autograd.grad(activs, perturb_vecs, ...) on a batch of activations; fix by the reporter: activs.mean())',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)",
+         'G = nn.Sequential(nn.Linear(16, 32), nn.Tanh())\nobjective_net = nn.Linear(32, 1)\ndef objective(img):\n    return objective_net(img).squeeze(1)',
+         'perturb_vecs = torch.randn(4, 16, requires_grad=True)',
+         'img = G(perturb_vecs)\nresz_img = img * 1.0\nactivs = objective(resz_img)  # , scaler=True\nftgrad_both = torch.autograd.grad(activs, perturb_vecs, retain_graph=False, create_graph=False, only_inputs=True)[0]'],
+        'non-scalar-backward', 'unreduced_output', 'activs', 'activs = objective(resz_img)  # , scaler=True',
+    ),
 ]

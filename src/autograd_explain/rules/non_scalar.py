@@ -337,6 +337,8 @@ class _Tracer:
         results = []
         for ret in returns:
             value = ret.node.value  # type: ignore[attr-defined]
+            if key is None and self._model_output(value, ret):
+                return None  # `return net(img).squeeze(1)`: the caller's line made the output
             result = self.value(value, ret, variable, key, inner)
             if result is None and key is None:
                 result = _Origin(variable, ret, value)
@@ -345,6 +347,19 @@ class _Tracer:
         if first is None or any(r is None or r.stmt is not first.stmt for r in results[1:]):
             return None  # several returns that disagree: the call site is the place to say
         return first
+
+    def _model_output(self, expr: ast.expr, stmt: Stmt) -> bool:
+        """``net(x)``, possibly reshaped (``.squeeze(1)``, ``.view(...)``), with ``net`` a module with parameters."""
+        while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+                and expr.func.attr in _SHAPE_METHODS:
+            expr = expr.func.value
+        if not isinstance(expr, ast.Call):
+            return False
+        name = dotted_name(expr.func)
+        if not name or "()" in name:
+            return False
+        callee = self.analysis.provenance.live_value(name, stmt.scope)
+        return live.is_module(callee) and next(live.named_parameters(callee), None) is not None
 
     def _user_function(self, call: ast.Call, stmt: Stmt) -> tuple[Stmt, int] | None:
         """The ``def`` the call ran (a plain function, a method, a parameter-free module's forward)."""
@@ -558,6 +573,10 @@ class _Tracer:
 
 
 _NO_KEY: Any = object()
+
+
+_SHAPE_METHODS = frozenset({"squeeze", "unsqueeze", "view", "reshape", "flatten", "permute", "transpose",
+                            "contiguous", "float", "double", "to", "cpu", "cuda", "t"})
 
 
 def _constant_key(node: ast.Subscript) -> Any:
