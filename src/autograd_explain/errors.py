@@ -40,7 +40,7 @@ _RUNTIME_PATTERNS: tuple[tuple[str, str], ...] = (
 
 _INPLACE_DETAIL = re.compile(
     r"\[(?P<tensor_type>[\w.]+) \[(?P<shape>[\d, ]*)\]\]"
-    r"(?:, which is output (?P<output_nr>\d+) of (?P<node>\w+))?"
+    r"(?:, which is output (?P<output_nr>\d+) of (?:\w+::)*(?P<node>\w+))?"
     r"(?:,)? is at version (?P<version>\d+); expected version (?P<expected>\d+)"
 )
 _NAN_DETAIL = re.compile(r"Function '(?P<node>\w+)' returned nan values in its (?P<index>\d+)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 from . import live
-from .source import Definition, Stmt, Timeline, dotted_name, grad_mode_of_call, keyed_entry
+from .source import UNDECIDED, Definition, Stmt, Timeline, dotted_name, grad_mode_of_call, keyed_entry
 
 #: methods that return a tensor without a graph (the op is not differentiable).
 NON_DIFFERENTIABLE_METHODS = frozenset({
@@ -175,9 +175,17 @@ class Provenance:
             obj = live.static_attribute(obj, attribute)
         return obj
 
+    def live_local(self, name: str, scope: str | None) -> Any:
+        """The live value of a plain name in ``scope``'s own namespace (no global fallback),
+        for deciding which side of an ``if`` ran; ``UNDECIDED`` when there is none."""
+        if self._bindings and scope == self._bindings[-1].get("__scope__"):
+            return UNDECIDED  # a call being followed in the abstract: its frame is not the live one
+        obj = live.lookup(self.namespaces_for(scope), name)
+        return UNDECIDED if obj is live.MISSING else obj
+
     def value_of_name(self, name: str, stmt: Stmt, scope: str | None = None) -> Value:
         scope = stmt.scope if scope is None else scope
-        definition = self.timeline.definition_before(name, scope, stmt.index)
+        definition = self.timeline.definition_before(name, scope, stmt.index, self.live_local)
         if self._bindings and scope == self._bindings[-1].get("__scope__") and name in self._bindings[-1] \
                 and (definition is None or definition.parameter):
             return self._bindings[-1][name]

@@ -14,7 +14,7 @@ import ast
 import functools
 import linecache
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 #: grad-mode context names, as :func:`grad_mode_of_call` returns them.
 GRAD_OFF = ("no_grad", "inference_mode", "grad_disabled")
@@ -43,6 +43,9 @@ class Stmt:
     inner_scope: str | None = None  # for a def: the scope of its body
     inner_mode: str | None = None  # for a def: grad mode set by its decorators
     maybe_grad_disabled: bool = False  # inside `with torch.set_grad_enabled(<expression>):`
+    #: the ``if`` statements around this one in its scope, outermost first, each with the
+    #: side it sits in (True: the body, False: the ``else``/``elif`` part)
+    branches: tuple[tuple["Stmt", bool], ...] = ()
 
     @property
     def filename(self) -> str:
@@ -194,7 +197,7 @@ class Timeline:
 
     def _walk(self, body: list[ast.stmt], unit: SourceUnit, lines: list[str], scope: str | None,
               mode: str | None, loops: tuple[int, ...], maybe_off: bool = False, prefix: str | None = "",
-              conditional: bool = False) -> None:
+              conditional: bool = False, branches: tuple[tuple[Stmt, bool], ...] = ()) -> None:
         """Append ``body``'s statements; ``prefix`` is the qualname of the enclosing def/class."""
         if prefix == "":
             prefix = scope
@@ -204,6 +207,7 @@ class Timeline:
             effective = mode or (self._global_mode if scope is None else None)
             stmt = Stmt(len(self.stmts), node, unit, scope, effective, loops, lines)
             stmt.maybe_grad_disabled = maybe_off
+            stmt.branches = branches
             self.stmts.append(stmt)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 inner_mode = None
@@ -224,19 +228,22 @@ class Timeline:
                     if found:
                         inner = found
                 self._walk(node.body, unit, lines, scope, _off(inner), loops,
-                           maybe_off or inner == "maybe_grad_disabled", prefix, conditional)
+                           maybe_off or inner == "maybe_grad_disabled", prefix, conditional, branches)
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
                 self._walk(node.body, unit, lines, scope, mode, loops + (stmt.index,), maybe_off, prefix,
-                           conditional)
-                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix, conditional)
+                           conditional, branches)
+                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix, conditional,
+                           branches)
             elif isinstance(node, ast.If):
                 # A branch may not have run: a grad switch inside it is not taken as fact.
-                self._walk(node.body, unit, lines, scope, mode, loops, maybe_off, prefix, True)
-                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix, True)
+                self._walk(node.body, unit, lines, scope, mode, loops, maybe_off, prefix, True,
+                           branches + ((stmt, True),))
+                self._walk(node.orelse, unit, lines, scope, mode, loops, maybe_off, prefix, True,
+                           branches + ((stmt, False),))
             elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
                 for block in (node.body, *(h.body for h in node.handlers),  # type: ignore[attr-defined]
                               node.orelse, node.finalbody):  # type: ignore[attr-defined]
-                    self._walk(block, unit, lines, scope, mode, loops, maybe_off, prefix, True)
+                    self._walk(block, unit, lines, scope, mode, loops, maybe_off, prefix, True, branches)
             elif scope is None and isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 # A bare torch.set_grad_enabled(False) switches grad mode for
                 # everything run after it, in later cells too.
@@ -258,13 +265,59 @@ class Timeline:
                  for d in ds]
         return sorted(found, key=lambda d: d.stmt.index)
 
-    def definition_before(self, name: str, scope: str | None, index: int) -> Definition | None:
-        """The last binding of ``name`` in ``scope`` made before statement ``index``."""
+    def definition_before(self, name: str, scope: str | None, index: int,
+                          live: LiveLookup | None = None) -> Definition | None:
+        """The last binding of ``name`` in ``scope`` made before statement ``index``.
+
+        With ``live`` (the live value of a name in a scope, or :data:`UNDECIDED`), a
+        binding in the side of an ``if`` that, by its condition read safely from live
+        values, did not run is passed over (see :meth:`branch_not_taken`).
+        """
         found = None
         for definition in self.definitions(name, scope):
             if definition.stmt.index < index:
+                if live is not None and not definition.parameter \
+                        and self.branch_not_taken(definition.stmt, live):
+                    continue
                 found = definition
         return found
+
+    def branch_not_taken(self, stmt: Stmt, live: LiveLookup) -> bool:
+        """Is ``stmt`` in a side of an ``if`` that did not run, by the condition's live value?
+
+        Only decided for conditions built from constants and local names (``x is None``,
+        ``not flag``, ``n > 1``) whose names nothing rebinds after the ``if`` nor in a loop
+        around it, so their live values are the ones the condition saw; values are only
+        compared when they are plain ``None``/``bool``/``int``/``float``/``str`` (``is``
+        compares identities). No user code runs; anything else is undecided (False).
+        """
+        for branch, side in stmt.branches:
+            test = branch.node.test if isinstance(branch.node, ast.If) else None
+            if test is None or not self._stable_names(test, branch):
+                continue
+            value = _decide(test, lambda name: live(name, branch.scope))
+            if value is not UNDECIDED and _plain(value) and bool(value) is not side:
+                return True
+        return False
+
+    def _stable_names(self, test: ast.expr, branch: Stmt) -> bool:
+        """Every name ``test`` reads is local to ``branch``'s scope and bound only before it, once
+        (a parameter, or a statement of that scope outside any loop around the ``if``)."""
+        names = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+        for name in names:
+            definitions = self.definitions(name, branch.scope)
+            if not definitions:
+                return False
+            for definition in definitions:
+                if definition.parameter:
+                    if branch.scope is None or definition.stmt.index > branch.index:
+                        return False
+                    continue
+                bound = definition.stmt
+                if bound.index >= branch.index or bound.scope != branch.scope or definition.module_level \
+                        or bound.index in branch.loops or set(bound.loops) & set(branch.loops):
+                    return False
+        return True
 
     def is_latest(self, definition: Definition) -> bool:
         later = self.definitions(definition.name, definition.scope)
@@ -327,6 +380,66 @@ class Timeline:
 
     def in_scope(self, scope: str | None) -> Iterator[Stmt]:
         return (stmt for stmt in self.stmts if stmt.scope == scope)
+
+
+#: the live value of a name in a scope (``UNDECIDED`` when there is none)
+LiveLookup = Callable[[str, "str | None"], Any]
+#: a condition (or a name) whose value cannot be told safely
+UNDECIDED: Any = object()
+_PLAIN = (type(None), bool, int, float, str)
+_COMPARE = {
+    ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
+}
+
+
+def _plain(value: Any) -> bool:
+    return type(value) in _PLAIN
+
+
+def _decide(node: ast.expr, value_of: Callable[[str], Any]) -> Any:
+    """The value of a small condition from live values, or ``UNDECIDED``; never runs user code.
+
+    Names give their live object; only ``is``/``is not`` look at other objects (by
+    identity). Truth tests, ``not`` and comparisons need plain values.
+    """
+    if isinstance(node, ast.Constant):
+        return node.value if _plain(node.value) else UNDECIDED
+    if isinstance(node, ast.Name):
+        return value_of(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        operand = _decide(node.operand, value_of)
+        return not operand if operand is not UNDECIDED and _plain(operand) else UNDECIDED
+    if isinstance(node, ast.BoolOp):
+        result: Any = UNDECIDED
+        for operand_node in node.values:
+            result = _decide(operand_node, value_of)
+            if result is UNDECIDED or not _plain(result):
+                return UNDECIDED
+            if bool(result) is isinstance(node.op, ast.Or):
+                return result  # short circuit: `or` stops at a true value, `and` at a false one
+        return result
+    if isinstance(node, ast.Compare):
+        left = _decide(node.left, value_of)
+        for op, right_node in zip(node.ops, node.comparators):
+            right = _decide(right_node, value_of)
+            if left is UNDECIDED or right is UNDECIDED:
+                return UNDECIDED
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                same = left is right
+                ok = same if isinstance(op, ast.Is) else not same
+            elif type(op) in _COMPARE and _plain(left) and _plain(right):
+                try:
+                    ok = bool(_COMPARE[type(op)](left, right))
+                except TypeError:
+                    return UNDECIDED
+            else:
+                return UNDECIDED
+            if not ok:
+                return False
+            left = right
+        return True
+    return UNDECIDED
 
 
 def _def_lines(node: ast.stmt) -> set[int]:

@@ -246,4 +246,13 @@ CASES = [
          "losses[0].backward()"],
         "backward-twice", "second_backward", "losses[0]", "loss.backward()",
     ),
+    Case(
+        'e_lstm_self_hidden_on_module',
+        'https://github.com/pytorch/pytorch/issues/2769 (LSTM classifier keeps `self.hidden` across batches: lstm_out, self.hidden = self.lstm(x, self.hidden))',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)",
+         'class LSTM(nn.Module):\n    def __init__(self, input_len=6, hidden_len=8, target_size=3):\n        super(LSTM,self).__init__()\n        self.hidden_len=hidden_len\n        self.lstm=nn.LSTM(input_len,hidden_len,batch_first=True)\n        self.target_size=target_size\n        self.hidden2class=nn.Linear(hidden_len,target_size)\n        self.hidden=self.init_hidden()\n    def init_hidden(self):\n        return (torch.zeros(1, 1, self.hidden_len), torch.zeros(1, 1, self.hidden_len))\n    def forward(self,x):\n        lstm_out,self.hidden=self.lstm(x,self.hidden)\n        cls_scores=self.hidden2class(lstm_out[:,-1,:]).view(-1,self.target_size)\n        return F.log_softmax(cls_scores, dim=1)',
+         'model = LSTM()\ncriterion = nn.NLLLoss()\noptimizer = torch.optim.SGD(model.parameters(), lr=0.01)\ntrain_data = [(torch.randn(1, 5, 6), torch.tensor([1])) for _ in range(3)]',
+         'def train(train_data, model, criterion, optimizer, epoch):\n    model.train()\n    for i, (input, target) in enumerate(train_data):\n        output = model(input)\n        loss = criterion(output, target)\n        optimizer.zero_grad()\n        loss.backward()\n        optimizer.step()\ntrain(train_data, model, criterion, optimizer, 0)'],
+        'backward-twice', 'state_carried_across_iterations', 'model.hidden', 'lstm_out,self.hidden=self.lstm(x,self.hidden)',
+    ),
 ]

@@ -103,4 +103,13 @@ CASES = [
          'loss.backward()'],
         'inplace-modified', 'inplace_method', 'acts', 'acts.mul_(255)',
     ),
+    Case(
+        'e_tsan_csb_out_alias_setitem',
+        'https://github.com/Jee-King/TSAN/issues/3 (Train/model/tsan.py CSB.forward: `out = x` then four quadrant writes `out[:,:,...] = f_all[...]`; fix reported: out = x.clone(); reduced DRB to one conv)',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)",
+         'class CSB(nn.Module):\n    def __init__(self, n_feats):\n        super(CSB, self).__init__()\n        self.conv1 = nn.Conv2d(n_feats*4, n_feats*4, kernel_size=1, padding=0, bias=False)\n    def forward(self, x):\n        f1 = x[:, : , 0:x.size(2)//2, 0:x.size(3)//2]\n        f2 = x[:, : , x.size(2)//2:, 0:x.size(3)//2]\n        f3 = x[:, : , 0:x.size(2)//2, x.size(3)//2:]\n        f4 = x[:, : , x.size(2)//2:, x.size(3)//2:]\n        f_all = torch.cat([f1,f2,f3,f4], 1)\n        f_all = self.conv1(f_all)\n        out = x\n        out[:,:,0:x.size(2)//2, 0:x.size(3)//2] = f_all[:,0:f_all.size(1)//4,:,:]\n        out[:,:,x.size(2)//2:, 0:x.size(3)//2] = f_all[:,f_all.size(1)//4:f_all.size(1)//2,:,:]\n        out[:,:,0:x.size(2)//2, x.size(3)//2:] = f_all[:,f_all.size(1)//2:f_all.size(1)*3//4,:,:]\n        out[:,:,x.size(2)//2:, x.size(3)//2:] = f_all[:,f_all.size(1)*3//4:,:,:]\n        return out\nclass MCAB(nn.Module):\n    def __init__(self, n_feats=4):\n        super(MCAB, self).__init__()\n        self.drb = nn.Conv2d(n_feats, n_feats, 3, padding=1)\n        self.csb = CSB(n_feats)\n        self.conv3 = nn.Conv2d(n_feats, n_feats, kernel_size=3, padding=1, bias=False)\n    def forward(self, x):\n        down_b = self.drb(x)\n        top_b = self.csb(x)\n        top_b = torch.sigmoid(self.conv3(top_b))\n        return down_b*top_b',
+         'first_conv = nn.Conv2d(3, 4, 1)\nrelu = nn.ReLU(inplace=True)\nbody1 = MCAB(4)\nlr_img = torch.randn(1, 3, 8, 8)',
+         'first_out = relu(first_conv(lr_img))\nout_dense1 = body1(first_out)\nloss = out_dense1.abs().mean()\nloss.backward()'],
+        'inplace-modified', 'setitem', 'out', 'out[:,:,0:x.size(2)//2, 0:x.size(3)//2] = f_all[:,0:f_all.size(1)//4,:,:]',
+    ),
 ]

@@ -108,4 +108,13 @@ CASES = [
          'model = Embeddings(d_model=32, vocab_size=50, max_position_embeddings=16, p=0.1)'],
         'leaf-inplace', 'view_of_leaf_write', 'E', 'E[:, 0::2] = torch.FloatTensor(np.sin(theta[:, 0::2]))',
     ),
+    Case(
+        'e_knowledge_neurons_weight_column_edit',
+        'https://github.com/Hunter-DDM/knowledge-neurons/issues/14 (6_edit_knowledge_sampled.py lines 313-315: model.bert.encoder.layer[layer].output.dense.weight[:, pos] -= ori_pred_emb * lambda_list_1[i])',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)",
+         'class Output(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.dense = nn.Linear(8, 4)\nclass Layer(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.output = Output()\nclass Encoder(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.layer = nn.ModuleList([Layer() for _ in range(2)])\nclass Bert(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.encoder = Encoder()\nclass Model(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.bert = Bert()',
+         'model = Model()\nkn_bag = [(1, 3), (0, 5)]\nori_pred_emb = torch.randn(4)\ntgt_emb = torch.randn(4)\nlambda_list_1 = [1.0, 1.0]\nlambda_list_2 = [1.0, 1.0]',
+         'for i, (layer, pos) in enumerate(kn_bag):\n    model.bert.encoder.layer[layer].output.dense.weight[:, pos] -= ori_pred_emb * lambda_list_1[i]\n    model.bert.encoder.layer[layer].output.dense.weight[:, pos] += tgt_emb * lambda_list_2[i]'],
+        'leaf-inplace', 'view_of_leaf_write', 'model.bert.encoder.layer[layer].output.dense.weight', 'model.bert.encoder.layer[layer].output.dense.weight[:, pos] -= ori_pred_emb * lambda_list_1[i]',
+    ),
 ]

@@ -319,6 +319,14 @@ CATALOGUE = {
                                "that graph.",
                 "fix": "# keep the value only (a reference value or baseline needs no gradient)\n{fixed_line}",
             },
+            "state_carried_across_iterations/tuple_state": {
+                "title": "`{var}` carries the graph of earlier iterations",
+                "explanation": "`{var}` (a tuple of tensors, such as an LSTM's `(h, c)`) is re-computed from itself "
+                               "in the loop ({where}: `{line}`) and never detached, so each iteration's graph is "
+                               "chained to the previous one, whose buffers the previous `backward()` already freed.",
+                "fix": "{var} = tuple(h.detach() for h in {var})  # at the start of each iteration "
+                       "(truncated backprop)\n{line}",
+            },
             "second_backward/alias": {
                 "title": "backward() ran twice over the graph of `{var}`",
                 "explanation": "`{var}` is the tensor `{alias}` that `{line}` ({where}) already backwarded, which "

@@ -305,6 +305,12 @@ CATALOGUE = {
                                "`backward()` 已经释放了那个计算图。",
                 "fix": "# 只保留数值（参考值或基线不需要梯度）\n{fixed_line}",
             },
+            "state_carried_across_iterations/tuple_state": {
+                "title": "`{var}` 带着之前迭代的计算图",
+                "explanation": "`{var}`（一个张量元组，例如 LSTM 的 `(h, c)`）在循环中由它自己重新计算（{where}：`{line}`），"
+                               "却从未 detach，所以每次迭代的计算图都连着上一次的计算图，而上一次的 `backward()` 已经释放了那些缓存。",
+                "fix": "{var} = tuple(h.detach() for h in {var})  # 在每次迭代开始时（截断反向传播）\n{line}",
+            },
             "second_backward/alias": {
                 "title": "对 `{var}` 的计算图运行了两次 backward()",
                 "explanation": "`{var}` 就是 `{line}`（{where}）已经反向传播过的张量 `{alias}`，那次反向传播释放了"

@@ -998,8 +998,9 @@ def _carried_in_module(analysis: Analysis, closure: dict[str, Stmt], stmt: Stmt)
                 continue
             attribute = carried.split(".", 1)[1]
             value = analysis.provenance.live_value(f"{name}.{attribute}", stmt.scope)
-            if live.is_tensor(value) and _has_freed_graph(value):
-                return _Carried(f"{name}.{attribute}", candidate)
+            if _holds_freed_graph(value):  # a tensor, or a tuple of them (an LSTM's (h, c))
+                params = {} if live.is_tensor(value) else {"variant": "tuple_state"}
+                return _Carried(f"{name}.{attribute}", candidate, params)
     return None
 
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -41,7 +42,7 @@ class Write:
 
 
 def diagnose(analysis: Analysis) -> Finding:
-    fields = analysis.parsed.fields
+    fields = _fields(analysis)
     expected = _int(fields.get("expected"))
     version = _int(fields.get("version"))
     node_label = fields.get("node")
@@ -254,6 +255,8 @@ def _best_write(analysis: Analysis, writes: list[Write], culprit: Any, op: str,
     scored: list[tuple[int, int, Write]] = []
     modules = _live_inplace_modules(analysis)
     writes = [_with_module_name(write, modules) for write in writes]
+    analysis._inplace_view_writes = any(  # type: ignore[attr-defined]
+        w.cause == "setitem" for w in writes)
     for write in writes:
         score = _score(analysis, write, culprit, op, shape_text, version, attribute)
         if score > 0:
@@ -270,7 +273,40 @@ def _best_write(analysis: Analysis, writes: list[Write], culprit: Any, op: str,
         after = [w for w in same if w.stmt.index > saved_by.index]
         if after:
             return min(after, key=lambda w: w.stmt.index), confidence
+    elif best.cause == "setitem" and _last_writer_is_setitem(analysis) and len(same) > 1:
+        # `out[a] = ...; out[b] = ...` after the save: each moved the version by one,
+        # so when their count is the version's rise, the first broke the saved tensor.
+        expected = _int(_fields(analysis).get("expected"))
+        distinct = sorted({w.stmt.index for w in same})
+        if version is not None and expected is not None and version - expected == len(distinct):
+            return min(same, key=lambda w: w.stmt.index), confidence
     return best, confidence
+
+
+_DETAIL = re.compile(
+    r"\[(?P<tensor_type>[\w.]+) \[(?P<shape>[\d, ]*)\]\]"
+    r"(?:, which is output (?P<output_nr>\d+) of (?:torch::autograd::)?(?P<node>[\w:]+))?"
+    r"(?:,)? is at version (?P<version>\d+); expected version (?P<expected>\d+)")
+
+
+def _fields(analysis: Analysis) -> Any:
+    """The message's fields; ``output 0 of torch::autograd::CopySlices`` (a C++ node name) too."""
+    fields = analysis.parsed.fields
+    if "version" in fields:
+        return fields
+    cached = analysis.__dict__.get("_inplace_fields")
+    if cached is None:
+        match = _DETAIL.search(analysis.parsed.message or "")
+        cached = {k: v for k, v in match.groupdict().items() if v is not None} if match else {}
+        cached = {**cached, **fields}
+        analysis._inplace_fields = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _last_writer_is_setitem(analysis: Analysis) -> bool:
+    """``which is output 0 of CopySlices``: the saved tensor was last written through a view (``y[i] = ...``)."""
+    return _letters(autograd_graph.op_name(_fields(analysis).get("node")) or "").startswith("copyslices") \
+        or "copyslices" in _letters(_fields(analysis).get("node") or "")
 
 
 def _live_inplace_modules(analysis: Analysis) -> dict[str, str]:
@@ -323,6 +359,10 @@ def _score(analysis: Analysis, write: Write, culprit: Any, op: str, shape_text: 
             return 0
         if attribute == "_saved_result" and _module_op(write.op) == _letters(op):
             return 0
+        if _last_writer_is_setitem(analysis) and getattr(analysis, "_inplace_view_writes", False):
+            # torch names a setitem (CopySlices) as the saved tensor's last writer, and
+            # the code has such writes: a module's own op would have named its node.
+            return 0
         return score + 5
     if live.is_tensor(value):
         if not _could_be_the_saved_tensor(analysis, value):
@@ -348,7 +388,7 @@ _DTYPE_OF_TYPE = {"Float": "float32", "Double": "float64", "Half": "float16", "B
 def _could_be_the_saved_tensor(analysis: Analysis, tensor: Any) -> bool:
     """False when the message rules ``tensor`` out: another dtype, or no graph at all
     although the message says the saved tensor was the output of an op."""
-    fields = analysis.parsed.fields
+    fields = _fields(analysis)
     spelled = (fields.get("tensor_type") or "").split(".")[-1]
     wanted = _DTYPE_OF_TYPE.get(spelled[: -len("Tensor")]) if spelled.endswith("Tensor") else None
     if wanted is not None and live.dtype_name(live.dtype(tensor)) != wanted:

@@ -137,7 +137,8 @@ def _made_at(analysis: Analysis) -> Stmt | None:
     name = analysis.target_text
     if stmt is None or not name:
         return stmt
-    definition = analysis.timeline.definition_before(name, stmt.scope, stmt.index)
+    definition = analysis.timeline.definition_before(name, stmt.scope, stmt.index,
+                                                     analysis.provenance.live_local)
     return definition.stmt if definition else stmt
 
 
@@ -431,7 +432,8 @@ class _Tracer:
         return None
 
     def _definition(self, name: str, stmt: Stmt) -> Definition | None:
-        found = self.timeline.definition_before(name, stmt.scope, stmt.index)
+        found = self.timeline.definition_before(name, stmt.scope, stmt.index,
+                                                self.analysis.provenance.live_local)
         if found is None and stmt.scope is not None and not self._local_somewhere(name, stmt.scope):
             # a global read from a function body: the global as last bound before the error
             found = self.timeline.definition_before(name, None, self._horizon())

@@ -42,7 +42,30 @@ def base_name(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute) and node.attr == "data":
         node = node.value
     name = dotted_name(node)
+    if name is None:
+        name = _chain_text(node)
     return name if name and "()" not in name else None
+
+
+def _chain_text(node: ast.expr) -> str | None:
+    """``model.layer[i].weight``: an attribute chain through subscripts by names or ints, as written.
+
+    Only chains that end in an attribute and start at a name qualify (no calls).
+    """
+    if not isinstance(node, ast.Attribute):
+        return None
+    current: ast.expr = node
+    has_subscript = False
+    while isinstance(current, (ast.Attribute, ast.Subscript)):
+        if isinstance(current, ast.Subscript):
+            index = current.slice
+            if not (isinstance(index, ast.Name) or isinstance(index, ast.Constant) and type(index.value) is int):
+                return None
+            has_subscript = True
+        current = current.value
+    if not isinstance(current, ast.Name) or not has_subscript:
+        return None
+    return text(node) or None
 
 
 def text(node: ast.AST | None) -> str:
@@ -104,8 +127,76 @@ def _call_writes(call: ast.Call) -> Iterator[InplaceWrite]:
 
 
 def live_of(analysis: Analysis, name: str | None, scope: str | None) -> Any:
-    """The live value of a (dotted) name, seen from ``scope`` (globals as a fallback)."""
-    return analysis.provenance.live_value(name, scope) if name else live.MISSING
+    """The live value of a (dotted) name, seen from ``scope`` (globals as a fallback).
+
+    ``model.layer[i].weight`` is followed statically: ``i`` is read live (an int),
+    attributes through :func:`live.static_attribute`, indexes into lists, tuples,
+    dicts and module containers through their stored items (no user code runs).
+    """
+    if not name:
+        return live.MISSING
+    if "[" in name:
+        return _live_chain(analysis, name, scope)
+    return analysis.provenance.live_value(name, scope)
+
+
+def _live_chain(analysis: Analysis, name: str, scope: str | None) -> Any:
+    try:
+        node = ast.parse(name, mode="eval").body
+    except SyntaxError:
+        return live.MISSING
+    return _follow(analysis, node, scope, 0)
+
+
+def _follow(analysis: Analysis, node: ast.expr, scope: str | None, depth: int) -> Any:
+    if depth > 32:
+        return live.MISSING
+    if isinstance(node, ast.Name):
+        return analysis.provenance.live_value(node.id, scope)
+    if isinstance(node, ast.Attribute):
+        owner = _follow(analysis, node.value, scope, depth + 1)
+        return live.MISSING if owner is live.MISSING else live.static_attribute(owner, node.attr)
+    if isinstance(node, ast.Subscript):
+        owner = _follow(analysis, node.value, scope, depth + 1)
+        if owner is live.MISSING:
+            return live.MISSING
+        index_node = node.slice
+        if isinstance(index_node, ast.Constant):
+            index = index_node.value
+        elif isinstance(index_node, ast.Name):
+            index = analysis.provenance.live_value(index_node.id, scope)
+        else:
+            return live.MISSING
+        return _item(owner, index)
+    return live.MISSING
+
+
+def _item(owner: Any, index: Any) -> Any:
+    """``owner[index]`` for plain containers and torch's module containers, read from storage."""
+    if type(owner) in (list, tuple) and type(index) is int:
+        return owner[index] if -len(owner) <= index < len(owner) else live.MISSING
+    if type(owner) is dict and type(index) in (int, str):
+        return owner.get(index, live.MISSING)
+    containers = (torch.nn.ModuleList, torch.nn.Sequential, torch.nn.ModuleDict)
+    if live.is_module(owner) and issubclass(type(owner), containers):
+        import inspect
+
+        kind = next(c for c in containers if issubclass(type(owner), c))
+        try:
+            if inspect.getattr_static(type(owner), "__getitem__") is not kind.__dict__.get("__getitem__"):
+                return live.MISSING  # a user's own __getitem__: not followed
+        except Exception:
+            return live.MISSING
+        modules = live.instance_dict(owner).get("_modules")
+        if type(modules) is not dict:
+            return live.MISSING
+        if kind is torch.nn.ModuleDict:
+            return modules.get(index, live.MISSING) if type(index) is str else live.MISSING
+        if type(index) is not int:
+            return live.MISSING
+        items = list(modules.values())
+        return items[index] if -len(items) <= index < len(items) else live.MISSING
+    return live.MISSING
 
 
 def live_expr(analysis: Analysis, node: ast.expr | None, scope: str | None) -> Any:
