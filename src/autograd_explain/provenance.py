@@ -415,6 +415,9 @@ class Provenance:
         keyed = keyed_entry(node)
         if keyed is not None and self.timeline.definition_before(keyed, stmt.scope, stmt.index) is not None:
             return self.value_of_name(keyed, stmt)
+        stored = self._stored_in_dict(node, stmt)
+        if stored is not None:
+            return stored
         base = self.evaluate(node.value, stmt)
         index = node.slice
         if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) \
@@ -422,6 +425,30 @@ class Provenance:
                 and isinstance(index, ast.Constant) and index.value == 1:
             return self._cut_if_grad(base, stmt, "non_differentiable_op", f"{node.value.func.attr}(...)[1]")
         return base
+
+    def _stored_in_dict(self, node: ast.Subscript, stmt: Stmt) -> Value | None:
+        """``activation['fc1']`` of a live dict filled elsewhere with ``activation[name] = output.detach()``.
+
+        The forward-hook idiom: the entries are written inside a function under
+        a key only known at run time. The values those statements store are the
+        candidates; where one of them cuts the graph, that cut is the answer.
+        """
+        owner = dotted_name(node.value)
+        if not owner or "()" in owner or type(self.live_value(owner, stmt.scope)) is not dict:
+            return None
+        values = []
+        for other in self.timeline.stmts:
+            assign = other.node
+            if other.index == stmt.index or not isinstance(assign, ast.Assign):
+                continue
+            if any(isinstance(t, ast.Subscript) and dotted_name(t.value) == owner for t in assign.targets):
+                values.append(self.evaluate(assign.value, other))
+        if not values or not any(v.cut is not None for v in values):
+            return None
+        merged = _merge_paths(values)
+        if merged.cut is not None and merged.cut.variable is None:
+            merged = replace(merged, cut=replace(merged.cut, variable=ast.unparse(node)))
+        return merged
 
     def _eval_Attribute(self, node: ast.Attribute, stmt: Stmt) -> Value:
         dotted = dotted_name(node)

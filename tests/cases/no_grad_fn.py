@@ -304,4 +304,13 @@ CASES = [
          'loss = loss_fn(model(images), masks)\nloss.backward()'],
         'no-grad-fn', 'non_differentiable_op', 'pr', 'return (x > threshold).type(x.dtype)',
     ),
+    Case(
+        'd_ng_forward_hook_activation_dict',
+        "forum 'how to get intermediate activations': get_activation hook stores output.detach() in a dict, later reused for a feature-matching loss",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nmodel = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))\nx = torch.randn(5, 4)\ntarget_feat = torch.randn(5, 8)",
+         "activation = {}\ndef get_activation(name):\n    def hook(module, inp, output):\n        activation[name] = output.detach()\n    return hook\nmodel[0].register_forward_hook(get_activation('fc1'))",
+         'out = model(x)',
+         "feat_loss = F.mse_loss(activation['fc1'], target_feat)\nfeat_loss.backward()"],
+        'no-grad-fn', 'detach', "activation['fc1']", 'activation[name] = output.detach()',
+    ),
 ]
