@@ -436,13 +436,8 @@ class Provenance:
         owner = dotted_name(node.value)
         if not owner or "()" in owner or type(self.live_value(owner, stmt.scope)) is not dict:
             return None
-        values = []
-        for other in self.timeline.stmts:
-            assign = other.node
-            if other.index == stmt.index or not isinstance(assign, ast.Assign):
-                continue
-            if any(isinstance(t, ast.Subscript) and dotted_name(t.value) == owner for t in assign.targets):
-                values.append(self.evaluate(assign.value, other))
+        values = [self.evaluate(other.node.value, other)  # type: ignore[attr-defined]
+                  for other in self.timeline.subscript_stores(owner) if other.index != stmt.index]
         if not values or not any(v.cut is not None for v in values):
             return None
         merged = _merge_paths(values)

@@ -149,6 +149,8 @@ class Timeline:
         self._global_mode: str | None = None
         self._definitions: dict[tuple[str | None, str], list[Definition]] = {}
         self.functions: dict[str, Stmt] = {}
+        self._self_attributes: dict[str, list[Definition]] = {}
+        self._subscript_stores: dict[str, list[Stmt]] = {}
         #: every ``def`` of a qualname, in execution order (a cell re-run with an edit redefines it)
         self.function_versions: dict[str, list[Stmt]] = {}
         for unit in units:
@@ -163,6 +165,8 @@ class Timeline:
         other._definitions = {key: list(value) for key, value in self._definitions.items()}
         other.functions = dict(self.functions)
         other.function_versions = {key: list(value) for key, value in self.function_versions.items()}
+        other._self_attributes = {key: list(value) for key, value in self._self_attributes.items()}
+        other._subscript_stores = {key: list(value) for key, value in self._subscript_stores.items()}
         return other
 
     def add_unit(self, unit: SourceUnit, top_scope: str | None = None) -> None:
@@ -178,6 +182,13 @@ class Timeline:
                     # `global feats` then `feats = ...` in a function: the module's feats
                     definition = replace(definition, module_level=True)
                 self._definitions.setdefault((definition.scope, definition.name), []).append(definition)
+                if definition.name.startswith("self.") and definition.name.count(".") == 1:
+                    self._self_attributes.setdefault(definition.name[5:], []).append(definition)
+            if isinstance(stmt.node, ast.Assign):
+                for target in stmt.node.targets:
+                    owner = dotted_name(target.value) if isinstance(target, ast.Subscript) else None
+                    if owner:
+                        self._subscript_stores.setdefault(owner, []).append(stmt)
             if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 key = stmt.inner_scope or stmt.node.name
                 self.functions[key] = stmt
@@ -260,10 +271,13 @@ class Timeline:
     def self_attribute_definitions(self, class_qualname: str, attribute: str) -> list[Definition]:
         """Bindings of ``self.<attribute>`` in the methods of a class, in execution order."""
         prefix = class_qualname + "."
-        found = [d for (scope, name), ds in self._definitions.items()
-                 if name == f"self.{attribute}" and scope is not None and scope.startswith(prefix)
-                 for d in ds]
+        found = [d for d in self._self_attributes.get(attribute, ())
+                 if d.stmt.scope is not None and d.stmt.scope.startswith(prefix)]
         return sorted(found, key=lambda d: d.stmt.index)
+
+    def subscript_stores(self, owner: str) -> list[Stmt]:
+        """Statements ``owner[...] = value`` (any scope), in execution order."""
+        return self._subscript_stores.get(owner, [])
 
     def definition_before(self, name: str, scope: str | None, index: int,
                           live: LiveLookup | None = None) -> Definition | None:
