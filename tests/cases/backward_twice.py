@@ -255,4 +255,14 @@ CASES = [
          'def train(train_data, model, criterion, optimizer, epoch):\n    model.train()\n    for i, (input, target) in enumerate(train_data):\n        output = model(input)\n        loss = criterion(output, target)\n        optimizer.zero_grad()\n        loss.backward()\n        optimizer.step()\ntrain(train_data, model, criterion, optimizer, 0)'],
         'backward-twice', 'state_carried_across_iterations', 'model.hidden', 'lstm_out,self.hidden=self.lstm(x,self.hidden)',
     ),
+    Case(
+        'e_synthetic_labels_from_requires_grad_weights',
+        "https://github.com/zhangyu2234/Deep-learning-by-hand (notebook 'Problems': Y = torch.mm(X, true_W) + true_b with true_W/true_b requiring grad, so every batch of labels shares one graph; second batch's backward fails)",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\nnum_samples = 40\nnum_features = 2\nnum_hiddens = 2",
+         'X = torch.randn((num_samples, num_features), dtype=torch.float32)\ntrue_W = torch.randn((num_hiddens, 1), requires_grad=True, dtype=torch.float32)\ntrue_b = torch.randn(1, requires_grad=True, dtype=torch.float32)\nY = torch.mm(X, true_W) + true_b',
+         'def relu(x):\n    return torch.max(x, torch.zeros_like(x))\ndef loss(y_hat, y):\n    return ((y_hat - y.reshape(y_hat.shape)) ** 2 / 2).mean()\ndef sgd(params, lr, batch_size):\n    with torch.no_grad():\n        for param in params:\n            param -= lr * param.grad / batch_size\n            param.grad.zero_()\ndef DataLoader(X, Y, batch_size):\n    for i in range(0, len(X), batch_size):\n        yield X[i:i + batch_size], Y[i:i + batch_size]\ndef fc(x, w, b):\n    return relu(torch.mm(x, w) + b)',
+         'W = torch.normal(0, 0.01, size=(num_hiddens, 1), requires_grad=True)\nb = torch.zeros(1, requires_grad=True)\nbatch_size = 20\nlr = 0.01\nnum_epochs = 2',
+         'for epoch in range(num_epochs):\n    for x, y in DataLoader(X, Y, batch_size):\n        l = loss(fc(x, W, b), y)\n        l.backward()\n        sgd([W, b], lr, batch_size)'],
+        'backward-twice', 'shared_subgraph', 'Y', 'Y = torch.mm(X, true_W) + true_b',
+    ),
 ]

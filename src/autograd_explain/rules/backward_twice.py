@@ -1024,7 +1024,25 @@ def _graph_made_before_loop(analysis: Analysis, stmt: Stmt, target: ast.expr) ->
     if not candidates:
         return None
     _, name, bound_at = max(candidates, key=lambda item: item[0])
+    header = bound_at.node
+    if isinstance(header, (ast.For, ast.AsyncFor)):
+        # `for x, y in DataLoader(X, Y, n):` draws its batches from tensors made
+        # before the loop; the one with a graph (`Y = X @ true_W + ...`) is the culprit.
+        source = _iterated_tensor_with_graph(analysis, header.iter, bound_at)
+        if source is not None:
+            return source
     return name, bound_at
+
+
+def _iterated_tensor_with_graph(analysis: Analysis, iterable: ast.expr, header: Stmt) -> tuple[str, Stmt] | None:
+    for name in sorted(names_read(iterable)):
+        value = analysis.provenance.live_value(name, header.scope)
+        if not (live.is_tensor(value) and live.grad_fn(value) is not None):
+            continue
+        made = analysis.timeline.definition_before(name, header.scope, header.index)
+        if made is not None:
+            return name, made.stmt
+    return None
 
 
 def _graph_made_outside_function(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
