@@ -172,7 +172,7 @@ CASES = [
     Case("inplace_module_inside_sequential", ("import torch\nimport torch.nn as nn\n"
                                               "net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.ReLU(inplace=True))",
                                               "out = net(torch.randn(2, 3))", "out.sum().backward()"),
-         "inplace-modified", "inplace_module", "net.2",
+         "inplace-modified", "inplace_module", "net[2]",
          "net = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.ReLU(inplace=True))"),
     Case("inplace_write_inside_a_helper", ("import torch\ndef scale_(t, k):\n    t.mul_(k)\n    return t\n"
                                            "x = torch.randn(3, requires_grad=True)\ny = x.exp()",

@@ -180,7 +180,7 @@ def test_unused_parameter_from_list_of_parameters(ip2):
         PREAMBLE + "\nnet = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))\nhead = nn.Linear(2, 1)",
         "loss = head(torch.randn(3, 2)).sum()",
         "grads = torch.autograd.grad(loss, list(net.parameters()) + [p for p in head.parameters()])",
-    ], "unused-input", "not_in_graph", "net.0.weight",
+    ], "unused-input", "not_in_graph", "net[0].weight",
         "grads = torch.autograd.grad(loss, list(net.parameters()) + [p for p in head.parameters()])")
 
 
@@ -200,7 +200,7 @@ def test_no_grad_input_frozen_parameter_blames_the_freeze(ip2):
         "for p in m[0].parameters():\n    p.requires_grad = False",
         "loss = m(torch.randn(3, 2)).sum()",
         "g = torch.autograd.grad(loss, m.parameters())",
-    ], "no-grad-input", "input_without_grad", "m.0.weight", "p.requires_grad = False")
+    ], "no-grad-input", "input_without_grad", "m[0].weight", "p.requires_grad = False")
 
 
 def test_shape_mismatch_autograd_backward(ip2):

@@ -6,6 +6,7 @@ every failure is one :class:`~IPython.core.error.UsageError` line.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -134,5 +135,7 @@ def _from_last_error() -> tuple[str, tuple[str, ...]]:
     if not target:
         raise UsageError("%gradgraph: give a tensor (e.g. %gradgraph loss); there is no explained "
                          "error whose tensor could be drawn")
-    return str(target), tuple(getattr(diagnosis, "variables", ()) or ())
+    # diagnoses spell module paths as written (net[2]); the graph names them as torch does (net.2)
+    names = tuple(re.sub(r"\[(\d+)\]", r".\1", str(v)) for v in getattr(diagnosis, "variables", ()) or ())
+    return str(target), names
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import ast
 from typing import Any, Iterable, Iterator
 
@@ -32,7 +34,8 @@ def facts_for(analysis: Analysis, names: Iterable[str | None], scope: str | None
 def finding(analysis: Analysis, kind: str, cause: str, variables: Iterable[str | None],
             stmt: Stmt | None, fact_names: Iterable[str | None] = (), **params: object) -> Finding:
     """A Finding blaming ``stmt`` (or the raising statement when ``stmt`` is None)."""
-    names = tuple(dict.fromkeys(v for v in variables if v))
+    looked_up = tuple(dict.fromkeys(v for v in variables if v))
+    names = tuple(dict.fromkeys(as_written(v) for v in looked_up))
     where = stmt or analysis.raising_stmt
     base_params: dict[str, object] = {
         "var": names[0] if names else (analysis.target_text or "the tensor"),
@@ -51,9 +54,18 @@ def finding(analysis: Analysis, kind: str, cause: str, variables: Iterable[str |
         filename=where.filename if where else None,
         line=where.line if where else None,
         params=base_params,
-        facts=facts_for(analysis, list(names) + list(fact_names) + [analysis.target_text], scope),
+        facts={as_written(k): v for k, v in
+               facts_for(analysis, list(looked_up) + list(fact_names) + [analysis.target_text], scope).items()},
         target=analysis.target_text,
     )
+
+
+_INDEX_COMPONENT = re.compile(r"\.(\d+)(?=\.|$)")
+
+
+def as_written(name: str) -> str:
+    """``net.2`` / ``net.0.weight`` (torch's module paths) as the user writes them: ``net[2]``, ``net[0].weight``."""
+    return _INDEX_COMPONENT.sub(r"[\1]", name) if "." in name else name
 
 
 def location(stmt: Stmt | None) -> Location | str:
