@@ -175,9 +175,35 @@ def out_of_place(line: str, variable: str, cause: str) -> str:
         if match:
             return f"{match.group(1)} = " + (line[: match.start()] + line[match.end():]).strip()
     if cause == "inplace_method":
+        factory = _factory_for_fill(node)
+        if factory is not None:
+            return factory
         return re.sub(r"\b([\w.\[\]]+)\.(\w+)_\(", lambda m: f"{m.group(1)} = {m.group(1)}.{m.group(2)}(", line.strip(), count=1) \
             if isinstance(node, ast.Expr) else re.sub(r"\.(\w+)_\(", r".\1(", line.strip())
     return line.strip()
+
+
+#: in-place fills with no out-of-place method of the same name: `w.zero_()` has no `w.zero()`
+_FILL_FACTORIES = {
+    "zero_": "torch.zeros_like({t})",
+    "fill_": "torch.full_like({t}, {args})",
+    "normal_": "torch.empty_like({t}).normal_({args})",
+    "uniform_": "torch.empty_like({t}).uniform_({args})",
+    "bernoulli_": "torch.empty_like({t}).bernoulli_({args})",
+    "random_": "torch.empty_like({t}).random_({args})",
+    "copy_": "{args}.clone()",
+}
+
+
+def _factory_for_fill(node: ast.stmt) -> str | None:
+    """``w.zero_()`` -> ``w = torch.zeros_like(w)``; ``w.normal_(0, 0.01)`` -> a fresh tensor filled alike."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr in _FILL_FACTORIES):
+        return None
+    call = node.value
+    target = ast.unparse(call.func.value)
+    args = ", ".join([ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords])
+    return f"{target} = " + _FILL_FACTORIES[call.func.attr].format(t=target, args=args)
 
 
 def with_detach(line: str, variable: str) -> str:

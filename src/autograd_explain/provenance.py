@@ -566,6 +566,9 @@ class Provenance:
             return self._convert(_merge(everything), stmt, "item", full + "()", "number")
         if full in METADATA_BUILTINS and self.live_value(short, stmt.scope) is live.MISSING:
             return Value(kind="number", grad=False)
+        if short in PYTHON_NUMBER_BUILTINS and all(isinstance(a, ast.Constant) for a in node.args) \
+                and not node.keywords:
+            return Value(kind="number", grad=False)  # float('inf'), int(3): no tensor involved
         if short in PYTHON_NUMBER_BUILTINS and self.live_value(short, stmt.scope) is live.MISSING:
             merged = _merge(everything)
             if short in ("sum", "max", "min") and merged.kind == "tensor":

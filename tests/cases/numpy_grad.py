@@ -88,4 +88,11 @@ CASES = [
          'restored = [stage(input_) for stage in model_restoration]\nloss_char = np.sum([criterion_char(restored[j],target) for j in range(len(restored))])\nloss = (loss_char)\nloss.backward()'],
         'numpy-requires-grad', 'needs_detach', 'restored', 'loss_char = np.sum([criterion_char(restored[j],target) for j in range(len(restored))])',
     ),
+    Case(
+        "array_of_detached_x_and_plain_y",
+        "d2l 4.1 pattern: d2l.plot(x.detach(), y, ...) where only x was detached (reduced to NumPy directly)",
+        ["import torch\nimport numpy as np\nx = torch.arange(-8.0, 8.0, 0.1, requires_grad=True)\ny = torch.relu(x)",
+         "points = np.stack([np.asarray(x.detach()), np.asarray(y)])"],
+        "numpy-requires-grad", "needs_detach", "y", "points = np.stack([np.asarray(x.detach()), np.asarray(y)])",
+    ),
 ]

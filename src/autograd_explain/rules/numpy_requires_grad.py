@@ -42,7 +42,10 @@ def diagnose(analysis: Analysis) -> Finding:
     if best is not None and best[0] < 2:
         return _numpy_call_finding(analysis, stmt, best[1], best[2])
     # a tensor passed to NumPy / matplotlib / anything that calls __array__
+    detached = _only_read_detached(stmt.node)
     for name in names_in(stmt.node):
+        if name in detached:
+            continue  # `d2l.plot(x.detach(), y)`: x is not the one
         value = live_of(analysis, name, scope)
         if live.is_tensor(value) and live.requires_grad(value):
             fixed = fixes.replace_first_read(line, name, f"{name}.detach().cpu().numpy()")
@@ -59,6 +62,21 @@ def diagnose(analysis: Analysis) -> Finding:
         return finding(analysis, KIND, "needs_detach", [name], stmt, expr=name, fixed_line=fixed,
                        convert="__array__")
     return finding(analysis, KIND, "unknown", [], stmt, fixed_line=line)
+
+
+def _only_read_detached(node: ast.AST) -> set[str]:
+    """Names every read of which in ``node`` is ``name.detach()`` (or ``.data``)."""
+    plain: set[str] = set()
+    detached: set[str] = set()
+    parents = {id(child): parent for parent in ast.walk(node) for child in ast.iter_child_nodes(parent)}
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+            parent = parents.get(id(child))
+            if isinstance(parent, ast.Attribute) and parent.attr in ("detach", "data"):
+                detached.add(child.id)
+            else:
+                plain.add(child.id)
+    return detached - plain
 
 
 _NUMPY_REDUCTIONS = frozenset({"sum", "mean", "prod", "max", "min"})
