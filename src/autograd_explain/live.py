@@ -211,3 +211,22 @@ def lookup(namespaces: tuple[Mapping[str, Any], ...], name: str) -> Any:
         except Exception:
             continue
     return MISSING
+
+
+def code_of(function: Any) -> Any:
+    """A plain function's ``__code__``, read without calling anything of the user's."""
+    if type(function) is types.FunctionType:
+        return types.FunctionType.__dict__["__code__"].__get__(function)
+    return None
+
+
+def class_attribute(cls: Any, name: str) -> Any:
+    """``name`` from the class's own ``__dict__`` or its bases' (no descriptors run), else None."""
+    try:
+        for klass in type.__dict__["__mro__"].__get__(cls):
+            found = type.__dict__["__dict__"].__get__(klass).get(name, MISSING)
+            if found is not MISSING:
+                return found
+    except Exception:
+        pass
+    return None

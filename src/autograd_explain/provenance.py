@@ -578,7 +578,7 @@ class Provenance:
         if live.is_module(callee):
             return self._module_call(self._from_live(full, callee, None), everything, stmt, node, name=full,
                                      obj=callee)
-        code = _code_of(callee)
+        code = live.code_of(callee)
         # A top-level call ran the version defined before it; deeper down, the live one.
         before = stmt.index if stmt.scope is None else None
         defined = self.timeline.function(full, before=before, code=code)
@@ -640,7 +640,7 @@ class Provenance:
             return None
         qualname = getattr(type(module), "__qualname__", "")
         # The class may have been redefined since this module was made: run its own forward.
-        code = _code_of(_class_attribute(type(module), "forward"))
+        code = live.code_of(live.class_attribute(type(module), "forward"))
         definition = self.timeline.function(f"{qualname}.forward", code=code)
         if definition is None and self._load_source_of(type(module)):
             definition = self.timeline.function(f"{qualname}.forward", code=code)
@@ -693,25 +693,6 @@ def _defining_file(obj: Any) -> str | None:
         module = sys.modules.get(name) if type(name) is str else None
         found = live.instance_dict(module).get("__file__") if module is not None else None
         return found if type(found) is str else None
-    return None
-
-
-def _code_of(function: Any) -> Any:
-    """A plain function's ``__code__``, read without calling anything of the user's."""
-    if type(function) is types.FunctionType:
-        return types.FunctionType.__code__.__get__(function)  # type: ignore[attr-defined]
-    return None
-
-
-def _class_attribute(cls: Any, name: str) -> Any:
-    """``name`` from the class's own ``__dict__`` or its bases' (no descriptors run)."""
-    try:
-        for klass in type.__dict__["__mro__"].__get__(cls):
-            found = type.__dict__["__dict__"].__get__(klass).get(name, live.MISSING)
-            if found is not live.MISSING:
-                return found
-    except Exception:
-        pass
     return None
 
 

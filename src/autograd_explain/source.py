@@ -374,7 +374,7 @@ class Timeline:
             filename = getattr(code, "co_filename", None)
             first = getattr(code, "co_firstlineno", None)
             for stmt in reversed(versions):
-                if stmt.filename == filename and first in _def_lines(stmt.node):
+                if stmt.filename == filename and first in def_lines(stmt.node):
                     return stmt
         return versions[-1]
 
@@ -456,7 +456,7 @@ def _decide(node: ast.expr, value_of: Callable[[str], Any]) -> Any:
     return UNDECIDED
 
 
-def _def_lines(node: ast.stmt) -> set[int]:
+def def_lines(node: ast.stmt) -> set[int]:
     """Lines a function's ``co_firstlineno`` can be: its ``def`` or its first decorator."""
     lines = {node.lineno}
     decorators = getattr(node, "decorator_list", None)

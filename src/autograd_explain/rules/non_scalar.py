@@ -26,7 +26,7 @@ from typing import Any
 from .. import fixes, live
 from ..context import Analysis
 from ..diagnosis import Finding
-from ..source import Definition, Stmt, dotted_name, keyed_entry
+from ..source import Definition, Stmt, def_lines, dotted_name, keyed_entry
 from .common import dependency_closure, finding, location, rhs_of
 
 KIND = "non-scalar-backward"
@@ -373,14 +373,14 @@ class _Tracer:
                 return None  # a model: its output is what the user reduces, not its forward
             cls = type(callee)
             qualname = _type_qualname(cls)
-            function = _class_attribute(cls, "forward")
-            code = _code_of(function)
+            function = live.class_attribute(cls, "forward")
+            code = live.code_of(function)
             definition = self.timeline.function(f"{qualname}.forward", code=code) if qualname and code else None
             if definition is None or not _runs(definition, code):
                 return None
             return definition, 1
         if type(callee) is types.FunctionType:
-            code = _code_of(callee)
+            code = live.code_of(callee)
             qualname = types.FunctionType.__dict__["__qualname__"].__get__(callee)
             if type(qualname) is not str:
                 return None
@@ -667,21 +667,12 @@ def _argument_of(call: ast.Call, definition: Definition, offset: int) -> ast.exp
     return None
 
 
-def _code_of(function: Any) -> Any:
-    if type(function) is types.FunctionType:
-        return types.FunctionType.__dict__["__code__"].__get__(function)
-    return None
-
-
 def _runs(definition: Stmt, code: Any) -> bool:
     """Is ``definition`` the source of ``code`` (not another function of the same name)?"""
     if code is None:
         return True
-    lines = {definition.lineno}
-    decorators = getattr(definition.node, "decorator_list", None)
-    if decorators:
-        lines.add(min(d.lineno for d in decorators))
-    return definition.filename == getattr(code, "co_filename", None) and getattr(code, "co_firstlineno", None) in lines
+    return definition.filename == getattr(code, "co_filename", None) \
+        and getattr(code, "co_firstlineno", None) in def_lines(definition.node)
 
 
 def _type_qualname(cls: Any) -> str | None:
@@ -692,13 +683,3 @@ def _type_qualname(cls: Any) -> str | None:
     return found.replace("<locals>.", "") if type(found) is str else None
 
 
-def _class_attribute(cls: Any, name: str) -> Any:
-    """``name`` from the class's own ``__dict__`` or its bases' (no descriptors run)."""
-    try:
-        for klass in type.__dict__["__mro__"].__get__(cls):
-            found = type.__dict__["__dict__"].__get__(klass).get(name, live.MISSING)
-            if found is not live.MISSING:
-                return found
-    except Exception:
-        pass
-    return None
