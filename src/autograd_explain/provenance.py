@@ -294,8 +294,10 @@ class Provenance:
                 and value.conversion is None and live_object is live.MISSING:
             value = replace(value, leaves=(definition.name,))  # `W = torch.randn(3, 1)`: a leaf without grad
         if value.cut is not None and value.cut.variable is None and (
-                value.cut.stmt is stmt or isinstance(value.cut.stmt.node, ast.Return)):
-            # (a cut in a function's `return` is named by the caller's variable that got it)
+                value.cut.stmt is stmt or (isinstance(value.cut.stmt.node, ast.Return)
+                                           and not _cuts_a_name(value.cut))):
+            # (a cut in a function's `return` is named by the caller's variable that got it,
+            # unless it is spelled on a variable there: `return X @ w.data` names w)
             value = replace(value, cut=replace(value.cut, variable=definition.name))
         if value.conversion is not None and value.conversion.stmt is stmt and value.conversion.variable is None:
             value = replace(value, conversion=replace(value.conversion, variable=definition.name))
@@ -582,8 +584,13 @@ class Provenance:
         # A top-level call ran the version defined before it; deeper down, the live one.
         before = stmt.index if stmt.scope is None else None
         defined = self.timeline.function(full, before=before, code=code)
-        if defined is None and type(callee) is types.FunctionType and self._load_source_of(callee):
-            defined = self.timeline.function(getattr(callee, "__qualname__", full), code=code)
+        if defined is None and type(callee) is types.FunctionType:
+            # `net = linreg` then `net(X, w, b)`: the function bound to the alias, by its own name
+            qualname = types.FunctionType.__dict__["__qualname__"].__get__(callee)
+            if type(qualname) is str:
+                defined = self.timeline.function(qualname, code=code)
+                if defined is None and self._load_source_of(callee):
+                    defined = self.timeline.function(qualname, code=code)
         if defined is not None:
             return self._user_function_call(defined, node, args, kwargs, stmt)
         return _merge(everything)
@@ -694,6 +701,17 @@ def _defining_file(obj: Any) -> str | None:
         found = live.instance_dict(module).get("__file__") if module is not None else None
         return found if type(found) is str else None
     return None
+
+
+def _cuts_a_name(cut: Cut) -> bool:
+    """Whether the cut is spelled directly on a variable (``w.data``, ``h.detach()``) in its statement."""
+    if not cut.upstream:
+        return False
+    for node in ast.walk(cut.stmt.node):
+        if isinstance(node, ast.Attribute) and node.attr in ("data", "detach") \
+                and isinstance(node.value, ast.Name) and node.value.id == cut.upstream:
+            return True
+    return False
 
 
 def _asks_for_grad(call: ast.Call) -> bool:

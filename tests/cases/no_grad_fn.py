@@ -313,4 +313,16 @@ CASES = [
          "feat_loss = F.mse_loss(activation['fc1'], target_feat)\nfeat_loss.backward()"],
         'no-grad-fn', 'detach', "activation['fc1']", 'activation[name] = output.detach()',
     ),
+    Case(
+        'f_linreg_uses_data_in_model',
+        "blog: linreg written with .data 'to avoid the grad warning'",
+        ["import torch\nimport random\nimport math\nimport numpy as np\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.set_grad_enabled(True)\ntorch.manual_seed(0)\nrandom.seed(0)",
+         'def synthetic_data(w, b, num_examples):\n    """生成y=Xw+b+噪声"""\n    X = torch.normal(0, 1, (num_examples, len(w)))\n    y = torch.matmul(X, w) + b\n    y += torch.normal(0, 0.01, y.shape)\n    return X, y.reshape((-1, 1))\n\ntrue_w = torch.tensor([2, -3.4])\ntrue_b = 4.2\nfeatures, labels = synthetic_data(true_w, true_b, 100)\n\ndef data_iter(batch_size, features, labels):\n    num_examples = len(features)\n    indices = list(range(num_examples))\n    # 这些样本是随机读取的，没有特定的顺序\n    random.shuffle(indices)\n    for i in range(0, num_examples, batch_size):\n        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])\n        yield features[batch_indices], labels[batch_indices]\n\nbatch_size = 10',
+         'w = torch.normal(0, 0.01, size=(2,1), requires_grad=True)\nb = torch.zeros(1, requires_grad=True)\n\ndef linreg(X, w, b):  #@save\n    """线性回归模型"""\n    return torch.matmul(X, w) + b\n\ndef squared_loss(y_hat, y):  #@save\n    """均方损失"""\n    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2',
+         'def sgd(params, lr, batch_size):  #@save\n    """小批量随机梯度下降"""\n    with torch.no_grad():\n        for param in params:\n            param -= lr * param.grad / batch_size\n            param.grad.zero_()',
+         'lr = 0.03\nnum_epochs = 3\nnet = linreg\nloss = squared_loss',
+         'def linreg(X, w, b):\n    return torch.matmul(X, w.data) + b.data\nnet = linreg',
+         "for epoch in range(num_epochs):\n    for X, y in data_iter(batch_size, features, labels):\n        l = loss(net(X, w, b), y)  # X和y的小批量损失\n        # 因为l形状是(batch_size,1)，而不是一个标量。l中的所有元素被加到一起，\n        # 并以此计算关于[w,b]的梯度\n        l.sum().backward()\n        sgd([w, b], lr, batch_size)  # 使用参数的梯度更新参数\n    with torch.no_grad():\n        train_l = loss(net(features, w, b), labels)\n        print(f'epoch {epoch + 1}, loss {float(train_l.mean()):f}')"],
+        'no-grad-fn', 'data_attribute', 'w', 'return torch.matmul(X, w.data) + b.data',
+    ),
 ]

@@ -91,7 +91,7 @@ CASES = [
     Case(
         'f_log_rmse_as_train_loss',
         'd2l 4.10 Kaggle house prices: log_rmse() (which returns rmse.item()) reused as the training loss',
-        ["import torch\nimport random\nimport math\nimport numpy as np\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport warnings\nwarnings.simplefilter('ignore')\nimport sys\nif '/tmp/redteam/scratch/f_d2l/site-packages' not in sys.path:\n    sys.path.insert(0, '/tmp/redteam/scratch/f_d2l/site-packages')\nfrom d2l import torch as d2l\ntorch.set_grad_enabled(True)\ntorch.manual_seed(0)\nrandom.seed(0)",
+        ["import torch\nimport random\nimport math\nimport numpy as np\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.set_grad_enabled(True)\ntorch.manual_seed(0)\nrandom.seed(0)",
          'loss = nn.MSELoss()\nnet = nn.Sequential(nn.Linear(5, 1))\ntrain_features = torch.randn(32, 5)\ntrain_labels = torch.rand(32, 1) * 100 + 1\noptimizer = torch.optim.Adam(net.parameters(), lr=5)',
          "def log_rmse(net, features, labels):\n    # 为了在取对数时进一步稳定该值，将小于1的值设置为1\n    clipped_preds = torch.clamp(net(features), 1, float('inf'))\n    rmse = torch.sqrt(loss(torch.log(clipped_preds), torch.log(labels)))\n    return rmse.item()",
          'for epoch in range(3):\n    optimizer.zero_grad()\n    l = log_rmse(net, train_features, train_labels)\n    l.backward()\n    optimizer.step()'],
