@@ -119,7 +119,7 @@ def add_requires_grad(line: str, variable: str) -> str:
     if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
             and not any(k.arg == "requires_grad" for k in node.value.keywords):
         call = node.value
-        name = _called_name(call)
+        name = dotted_name(call.func) or ""
         if name.startswith(("torch.", "np.", "numpy.")) and name.rsplit(".", 1)[-1] in _TAKES_REQUIRES_GRAD:
             call.keywords.append(ast.keyword("requires_grad", ast.Constant(True)))
             return ast.unparse(node)
@@ -133,18 +133,6 @@ _TAKES_REQUIRES_GRAD = frozenset({
     "tensor", "randn", "rand", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",
     "randn_like", "rand_like", "zeros_like", "ones_like", "empty_like", "full_like", "normal", "as_strided",
 })
-
-
-def _called_name(call: ast.Call) -> str:
-    parts = []
-    func: ast.expr = call.func
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if isinstance(func, ast.Name):
-        parts.append(func.id)
-        return ".".join(reversed(parts))
-    return ""
 
 
 FIXERS: dict[str, Callable[[str, str], str]] = {

@@ -77,18 +77,22 @@ def _instance_path(analysis: Analysis, write: Write) -> str | None:
     if not write.name.startswith("self.") or not write.stmt.scope or "." not in write.stmt.scope:
         return None
     class_name = write.stmt.scope.rsplit(".", 1)[0]
+    for path, module in _modules_of_target(analysis):
+        if getattr(type(module), "__qualname__", None) == class_name:
+            return path + write.name[len("self"):]
+    return None
+
+
+def _modules_of_target(analysis: Analysis) -> Iterator[tuple[str, Any]]:
+    """``(path, module)`` of every live module (and submodule) the differentiated tensor came from."""
     stmt = analysis.raising_stmt
     if stmt is None or analysis.target_node is None:
-        return None
+        return
     roots = set(dependency_closure(analysis, analysis.target_node, stmt)) | names_read(analysis.target_node)
     for root in sorted(roots):
         value = analysis.provenance.live_value(root, stmt.scope)
-        if not live.is_module(value):
-            continue
-        for path, module in live.named_modules(value, root):
-            if getattr(type(module), "__qualname__", None) == class_name:
-                return path + write.name[len("self"):]
-    return None
+        if live.is_module(value):
+            yield from live.named_modules(value, root)
 
 
 def _int(text: str | None) -> int | None:
@@ -315,16 +319,9 @@ def _live_inplace_modules(analysis: Analysis) -> dict[str, str]:
     if cached is not None:
         return cached
     found: dict[str, str] = {}
-    stmt = analysis.raising_stmt
-    if stmt is not None and analysis.target_node is not None:
-        roots = set(dependency_closure(analysis, analysis.target_node, stmt)) | names_read(analysis.target_node)
-        for root in sorted(roots):
-            value = analysis.provenance.live_value(root, stmt.scope)
-            if not live.is_module(value):
-                continue
-            for path, module in live.named_modules(value, root):
-                if live.instance_dict(module).get("inplace") is True:
-                    found.setdefault(path, type(module).__name__)
+    for path, module in _modules_of_target(analysis):
+        if live.instance_dict(module).get("inplace") is True:
+            found.setdefault(path, type(module).__name__)
     analysis._inplace_modules = found  # type: ignore[attr-defined]
     return found
 
