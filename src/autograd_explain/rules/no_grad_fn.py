@@ -114,8 +114,7 @@ def _float_leaves(analysis: Analysis, leaves: tuple[str, ...]) -> list[str]:
     """Floating-point leaves, the ones the code treats as weights first.
 
     In ``y_hat = X @ W + b`` both ``X`` and ``W`` are leaves without grad, but
-    only ``W`` is read through ``.grad``, updated in place or given to an
-    optimizer: that is the one that should have had ``requires_grad=True``.
+    only ``W`` should have had ``requires_grad=True``: see :func:`_weight_rank`.
     """
     keep = []
     for name in leaves:
@@ -125,8 +124,10 @@ def _float_leaves(analysis: Analysis, leaves: tuple[str, ...]) -> list[str]:
             if not (dtype.is_floating_point or dtype.is_complex):
                 continue
         keep.append(name)
-    weights = _weight_like(analysis, keep)
-    return sorted(keep, key=lambda name: name not in weights)
+    if len(keep) < 2:
+        return keep
+    rank = _weight_rank(analysis, set(keep))
+    return sorted(keep, key=lambda name: rank.get(name, _NEUTRAL))
 
 
 def _grad_off_at_a_call_site(analysis: Analysis) -> tuple[str, Stmt] | None:
@@ -168,28 +169,122 @@ def _creating_statement(analysis: Analysis, name: str) -> Stmt | None:
     return chosen.stmt if chosen else None
 
 
-def _weight_like(analysis: Analysis, names: list[str]) -> set[str]:
-    """Those of ``names`` the code uses as trainable: ``name.grad``, ``name -= ...``, ``optim.X([name])``."""
-    wanted = set(names)
-    found: set[str] = set()
-    if len(wanted) < 2:
-        return found
+_TRAINED, _WEIGHT_POSITION, _NEUTRAL, _DATA = range(4)
+_MATMUL_CALLS = {"matmul", "mm", "bmm", "mv", "torch.matmul", "torch.mm", "torch.bmm", "torch.mv"}
+_LINEAR_CALLS = {"F.linear", "torch.nn.functional.linear", "nn.functional.linear", "F.conv1d", "F.conv2d",
+                 "F.conv3d", "torch.nn.functional.conv2d", "torch.conv2d", "torch.addmm"}
+
+
+def _weight_rank(analysis: Analysis, wanted: set[str]) -> dict[str, int]:
+    """How weight-like each module-level name is, from how the code uses it (lower: more).
+
+    * trained: read through ``.grad``, updated in place (``w -= ...``), given to
+      an optimizer or to a user function that does one of those to its parameter
+      (d2l's ``sgd([w, b], lr, batch_size)``);
+    * in a weight's position: the right operand of a matmul (``X @ W``), the
+      weight/bias of ``F.linear``/``conv``;
+    * data: a loop variable drawn from an iterable (``for X, y in data_iter(...)``).
+    """
+    rank: dict[str, int] = {}
+
+    def mark(name: str, tier: int) -> None:
+        if name in wanted:
+            rank[name] = min(rank.get(name, _NEUTRAL), tier)
+
+    trainers = _trained_parameters(analysis)
     for stmt in analysis.timeline.stmts:
         node = stmt.node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if stmt.scope is not None or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id in wanted:
-            found.add(node.target.id)
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            mark(node.target.id, _TRAINED)
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            for target in ast.walk(node.target):
+                if isinstance(target, ast.Name) and target.id in wanted and target.id not in rank:
+                    rank[target.id] = _DATA
+        for child in _walk_statement(node):
+            if isinstance(child, ast.Attribute) and child.attr == "grad" and isinstance(child.value, ast.Name):
+                mark(child.value.id, _TRAINED)
+            elif isinstance(child, ast.BinOp) and isinstance(child.op, ast.MatMult) \
+                    and isinstance(child.right, ast.Name):
+                mark(child.right.id, _WEIGHT_POSITION)
+            elif isinstance(child, ast.Call):
+                _rank_call(child, trainers, mark)
+    return rank
+
+
+def _walk_statement(node: ast.AST):
+    """The nodes of one statement, without the bodies of compound statements (they are statements too)."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        roots: list[ast.AST] = [node.target, node.iter]
+    elif isinstance(node, (ast.While, ast.If)):
+        roots = [node.test]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        roots = [item.context_expr for item in node.items]
+    elif isinstance(node, ast.Try):
+        roots = []
+    else:
+        roots = [node]
+    for root in roots:
+        yield from ast.walk(root)
+
+
+def _rank_call(call: ast.Call, trainers: dict[str, set[int]], mark) -> None:
+    callee = dotted_name(call.func) or ""
+    names_in = lambda arg: [n.id for n in ast.walk(arg) if isinstance(n, ast.Name)]  # noqa: E731
+    if callee.startswith(("torch.optim.", "optim.")) or callee in trainers:
+        positions = {0} if callee not in trainers else trainers[callee]
+        for position, arg in enumerate(call.args):
+            if position in positions:
+                for name in names_in(arg):
+                    mark(name, _TRAINED)
+    elif callee in _MATMUL_CALLS and len(call.args) >= 2 and isinstance(call.args[1], ast.Name):
+        mark(call.args[1].id, _WEIGHT_POSITION)
+    elif callee in _LINEAR_CALLS:
+        for arg in call.args[1:3]:
+            if isinstance(arg, ast.Name):
+                mark(arg.id, _WEIGHT_POSITION)
+    elif isinstance(call.func, ast.Attribute) and call.func.attr in ("matmul", "mm") and call.args \
+            and isinstance(call.args[0], ast.Name):
+        mark(call.args[0].id, _WEIGHT_POSITION)
+
+
+def _trained_parameters(analysis: Analysis) -> dict[str, set[int]]:
+    """User functions (module level) and the positions of the parameters their body trains.
+
+    A parameter is trained when the body reads its ``.grad``, updates it in
+    place, or iterates over it and does that to the loop variable.
+    """
+    found: dict[str, set[int]] = {}
+    for stmt in analysis.timeline.stmts:
+        node = stmt.node
+        if stmt.scope is not None or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        params = [a.arg for a in node.args.posonlyargs + node.args.args]
+        trained = _trained_names(node)
         for child in ast.walk(node):
-            if isinstance(child, ast.Attribute) and child.attr == "grad" and isinstance(child.value, ast.Name) \
-                    and child.value.id in wanted:
-                found.add(child.value.id)
-            elif isinstance(child, ast.Call) and (dotted_name(child.func) or "").startswith(("torch.optim.", "optim.")):
-                for arg in child.args[:1]:
-                    for item in ast.walk(arg):
-                        if isinstance(item, ast.Name) and item.id in wanted:
-                            found.add(item.id)
+            if isinstance(child, (ast.For, ast.AsyncFor)) and isinstance(child.iter, ast.Name) \
+                    and isinstance(child.target, ast.Name) and child.target.id in trained:
+                trained.add(child.iter.id)
+        positions = {i for i, p in enumerate(params) if p in trained}
+        if positions:
+            found[node.name] = positions
+        else:
+            found.pop(node.name, None)
     return found
+
+
+def _trained_names(function: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for child in ast.walk(function):
+        if isinstance(child, ast.Attribute) and child.attr == "grad" and isinstance(child.value, ast.Name):
+            names.add(child.value.id)
+        elif isinstance(child, ast.AugAssign) and isinstance(child.target, ast.Name):
+            names.add(child.target.id)
+        elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) \
+                and child.func.attr in ("sub_", "add_") and isinstance(child.func.value, ast.Name):
+            names.add(child.func.value.id)
+    return names
 
 
 def _frozen(analysis: Analysis, kind: str, module_name: str, fallback: Stmt | None) -> Finding:
