@@ -74,4 +74,21 @@ CASES = [
          "grid = torch.linspace(0, 1, 5).unsqueeze(1)\ns = Solver()", "l = s.loss(grid)"],
         "no-grad-input", "input_without_grad", "grid", "grid = torch.linspace(0, 1, 5).unsqueeze(1)",
     ),
+    Case(
+        'e_maml_deepcopy_meta_grad',
+        'https://github.com/vmikulik/maml-pytorch/issues/2 (deepcopy of the model for the inner loop instead of the parameterised model; meta_grad = torch.autograd.grad(meta_loss, model.parameters()) -> appears to not have been used in the graph)',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\nimport copy",
+         'model = nn.Sequential(nn.Linear(1, 8), nn.ReLU(), nn.Linear(8, 1))\ncriterion = nn.MSELoss()\ninner_lr = 0.01\nx_spt, y_spt = torch.randn(5, 1), torch.randn(5, 1)\nx_qry, y_qry = torch.randn(5, 1), torch.randn(5, 1)',
+         'temp_model = copy.deepcopy(model)\nloss = criterion(temp_model(x_spt), y_spt)\ngrads = torch.autograd.grad(loss, temp_model.parameters())\nwith torch.no_grad():\n    for p, g in zip(temp_model.parameters(), grads):\n        p -= inner_lr * g',
+         'meta_loss = criterion(temp_model(x_qry), y_qry)\nmeta_grads = torch.autograd.grad(meta_loss, model.parameters())'],
+        'unused-input', 'not_in_graph', 'model[0].weight', 'temp_model = copy.deepcopy(model)',
+    ),
+    Case(
+        'unused_input_grad_of_a_cloned_leaf',
+        "forum pattern: a working copy `w_fast = w.clone().detach().requires_grad_()` is updated and used; torch.autograd.grad is then asked about the original `w`",
+        ["import torch\ntorch.manual_seed(0)\nw = torch.randn(3, requires_grad=True)\nx = torch.randn(4, 3)",
+         "w_fast = w.clone().detach().requires_grad_()",
+         "loss = (x @ w_fast).pow(2).mean()\ng, = torch.autograd.grad(loss, [w])"],
+        'unused-input', 'not_in_graph', 'w', 'w_fast = w.clone().detach().requires_grad_()',
+    ),
 ]

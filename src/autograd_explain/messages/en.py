@@ -615,6 +615,18 @@ CATALOGUE = {
                "# if some inputs are legitimately unused, their gradient can be None:\n"
                "{allow_line}",
         "warnings": [],
+        "variants": {
+            "not_in_graph/copied": {
+                "title": "`{output}` was computed from a copy of `{var}`, not from `{var}` itself",
+                "explanation": "`torch.autograd.grad` was asked for the gradient of `{output}` with respect to `{var}` "
+                               "(input {index}), but `{output}` was computed from a copy of it, made at {where} "
+                               "(`{line}`). The copy has its own tensors: the graph of `{output}` reaches them, "
+                               "never `{var}`.",
+                "fix": "# differentiate with respect to the tensors {output} was computed from (the copy's),\n"
+                       "# or compute {output} from {var} itself (e.g. torch.func.functional_call with updated weights)\n"
+                       "# instead of: {line}",
+            },
+        },
         "causes": {
             "not_in_graph": {},
             "unknown": {

@@ -578,6 +578,17 @@ CATALOGUE = {
                "# 如果某些输入确实用不到，它们的梯度可以是 None：\n"
                "{allow_line}",
         "warnings": [],
+        "variants": {
+            "not_in_graph/copied": {
+                "title": "`{output}` 是由 `{var}` 的副本计算出来的，而不是 `{var}` 本身",
+                "explanation": "`torch.autograd.grad` 被要求计算 `{output}` 对 `{var}`（第 {index} 个输入）的梯度，"
+                               "但 `{output}` 是由它的一个副本计算的，副本在 {where}（`{line}`）创建。"
+                               "副本有自己的张量：`{output}` 的计算图只经过它们，从未经过 `{var}`。",
+                "fix": "# 对 {output} 实际使用的张量（副本的）求导，\n"
+                       "# 或者直接用 {var} 计算 {output}（例如用 torch.func.functional_call 传入更新后的权重）\n"
+                       "# 而不是：{line}",
+            },
+        },
         "causes": {
             "not_in_graph": {},
             "unknown": {

@@ -14,7 +14,7 @@ import ast
 import re
 from typing import Any
 
-from .. import live
+from .. import autograd_graph, live
 from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name
@@ -98,11 +98,60 @@ def diagnose_unused(analysis: Analysis) -> Finding:
         if later:
             rebound = later[0].stmt
             blame = rebound
+    copy = None
+    if rebound is None:
+        copy = _copy_in_graph(analysis, name, value, analysis.resolve(argument(call, 0, "outputs"), stmt.scope), stmt)
+        if copy is not None:
+            blame = copy
     params_extra = {"allow_line": _with_keyword(stmt.line, call, "allow_unused", ast.Constant(True))}
     return finding(analysis, kind, "not_in_graph", [name, output_name], blame, **params_extra,
                    index=index if index is not None else 0, output=output or "outputs",
                    made_line=made.line if made else None, made_where=location(made) if made else None,
-                   rebound=rebound.line if rebound else None, grad_line=stmt.line, grad_where=location(stmt))
+                   rebound=rebound.line if rebound else None, grad_line=stmt.line, grad_where=location(stmt),
+                   variant="copied" if copy is not None else None, copy_line=copy.line if copy else None)
+
+
+def _copy_in_graph(analysis: Analysis, name: str, value: Any, output: Any, stmt: Stmt) -> Stmt | None:
+    """The statement that made the copy of ``name`` the output's graph really used.
+
+    MAML's ``temp_model = copy.deepcopy(model)`` then ``grad(loss, model.parameters())``:
+    the graph's leaves are ``temp_model``'s parameters, which have the input's
+    shape and dtype but are other tensors. The copy's owner is found among the
+    namespace's variables, and its making statement must read the input's owner.
+    """
+    if not live.is_tensor(value) or not live.is_tensor(output):
+        return None
+    twins = []
+    for node in autograd_graph.walk(live.grad_fn(output), limit=5_000):
+        leaf = autograd_graph.accumulated_variable(node)
+        if leaf is not None and leaf is not value and live.is_tensor(leaf) \
+                and live.shape(leaf) == live.shape(value) and live.dtype(leaf) == live.dtype(value):
+            twins.append(leaf)
+    if not twins:
+        return None
+    input_owner = name.split(".")[0].split("[")[0]
+    namespace = analysis.namespace
+    if type(namespace) is not dict:
+        return None
+    for key, item in list(namespace.items()):
+        if type(key) is not str or key.startswith("_") or key == input_owner:
+            continue
+        if not _holds_any(item, twins):
+            continue
+        made = definition_stmt(analysis, key, stmt)
+        if made is not None and input_owner in {n.id for n in ast.walk(made.node) if isinstance(n, ast.Name)}:
+            return made
+    return None
+
+
+def _holds_any(item: Any, tensors: list[Any]) -> bool:
+    """``item`` is one of ``tensors`` or a module with one of them as a parameter."""
+    if any(item is t for t in tensors):
+        return True
+    if live.is_module(item):
+        ids = {id(t) for t in tensors}
+        return any(id(p) in ids for _, p in live.named_parameters(item))
+    return False
 
 
 # -- no-grad-input -----------------------------------------------------------------
