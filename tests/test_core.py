@@ -177,7 +177,7 @@ CASES = [
     Case("inplace_write_inside_a_helper", ("import torch\ndef scale_(t, k):\n    t.mul_(k)\n    return t\n"
                                            "x = torch.randn(3, requires_grad=True)\ny = x.exp()",
                                            "scale_(y, 2)", "y.sum().backward()"),
-         "inplace-modified", "inplace_method", "y", "scale_(y, 2)"),
+         "inplace-modified", "inplace_method", "t", "t.mul_(k)"),
     Case("trace_mode_names_the_line_in_library_code", ("%autograd_explain trace on",
                                                        "import torch\nimport torch.nn.functional as F\n"
                                                        "x = torch.randn(4, requires_grad=True)\nh = torch.sigmoid(x)",

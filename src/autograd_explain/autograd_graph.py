@@ -43,10 +43,21 @@ def walk(root: Any, limit: int = MAX_VISITS) -> Iterator[Any]:
 
 
 def saved_attributes(node: Any) -> list[str]:
+    """The attributes that unpack ``node``'s saved tensors: ``_saved_self``... for torch's
+    own nodes, ``saved_tensors`` for a custom ``autograd.Function``'s node."""
     try:
-        return [name for name in dir(node) if name.startswith("_saved_")]
+        names = [name for name in dir(node) if name.startswith("_saved_")]
     except Exception:
         return []
+    if not names and _is_custom_function_node(node):
+        names = ["saved_tensors"]
+    return names
+
+
+def _is_custom_function_node(node: Any) -> bool:
+    from torch.autograd.function import BackwardCFunction
+
+    return isinstance(node, BackwardCFunction)
 
 
 def probe(node: Any) -> Probe | None:

@@ -187,8 +187,24 @@ class Analysis:
         if self.raising_stmt is not None and self.raising_stmt.scope is None:
             self.provenance.raising_index = self.raising_stmt.index
         self.target_node: ast.expr | None = self._find_target()
+        self.horizon = self._running_top_level_index()
 
     # -- construction ---------------------------------------------------------
+    def _running_top_level_index(self) -> int:
+        """Index of the top-level statement that was running: everything top-level before it ran.
+
+        The raising statement may be in a function body defined cells earlier
+        (a custom ``Function.backward`` the engine called from ``loss.backward()``
+        in the last cell), so its own index says nothing about what ran.
+        """
+        for frame in self.user_frames:
+            stmt = self.timeline.statement_at(frame.filename, frame.lineno)
+            if stmt is not None and stmt.scope is None:
+                return stmt.index
+        if self.raising_stmt is not None:
+            return self.raising_stmt.index
+        return len(self.timeline.stmts)
+
     def _units(self, shell: Any) -> list[SourceUnit]:
         units = shell_units(shell) if shell is not None else []
         known = {unit.filename for unit in units}

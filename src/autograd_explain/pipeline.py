@@ -69,6 +69,8 @@ def _explain(exc: BaseException, namespace: Mapping[str, Any] | None, language: 
         # Reading saved tensors or parameters must not record anything.
         with torch.no_grad():
             finding = run_rule(analysis)
+        if finding is None:
+            return None
         raised_at = _raised_at(analysis)
         cell = _cell_of(analysis, finding)
     finally:

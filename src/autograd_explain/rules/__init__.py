@@ -14,7 +14,7 @@ from ..context import Analysis
 from ..diagnosis import Finding
 from . import backward_twice, inplace, no_grad_fn, non_scalar, other_kinds, python_number
 
-Rule = Callable[[Analysis], Finding]
+Rule = Callable[[Analysis], "Finding | None"]
 
 RULES: dict[str, Rule] = {
     "no-grad-fn": no_grad_fn.diagnose,
@@ -26,7 +26,8 @@ RULES: dict[str, Rule] = {
 RULES.update(other_kinds.RULES)
 
 
-def run_rule(analysis: Analysis) -> Finding:
+def run_rule(analysis: Analysis) -> Finding | None:
+    """The kind's finding; ``None`` when the rule finds the error is not about autograd after all."""
     rule = RULES.get(analysis.parsed.kind)
     if rule is None:
         return Finding(analysis.parsed.kind, "unknown")

@@ -21,6 +21,7 @@ from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name
 from .common import dependency_closure, finding, location, names_read, rhs_of
+from .origins import differentiated_tensors
 from .writes import base_name, inplace_writes
 
 KIND = "inplace-modified"
@@ -39,6 +40,9 @@ class Write:
     name: str  # the variable written (for a module: the module's name)
     cause: str
     op: str
+    #: for a write through a call (``add_noise_(batch)``): the helper's statement that
+    #: wrote and the parameter it wrote, which are what the diagnosis reports
+    inner: tuple[Stmt, str] | None = None
 
 
 def diagnose(analysis: Analysis) -> Finding:
@@ -65,6 +69,10 @@ def diagnose(analysis: Analysis) -> Finding:
     params["saved_by"] = saved_by.line if saved_by else None
     params["saved_where"] = location(saved_by) if saved_by else None
     name = _instance_path(analysis, best) or best.name
+    if best.inner is not None:
+        # the helper's own statement wrote, on its parameter; the caller's variable comes next
+        stmt, parameter = best.inner
+        return finding(analysis, KIND, best.cause, [parameter, name], stmt, **params, write=stmt.line)
     return finding(analysis, KIND, best.cause, [name], best.stmt, **params, write=best.stmt.line)
 
 
@@ -117,7 +125,8 @@ def _target_roots(analysis: Analysis) -> list[Any]:
     if live.is_tensor(target):
         return [target]
     if analysis.target_node is None:
-        return []
+        # raised in user code that backward called back (a custom Function's backward)
+        return differentiated_tensors(analysis, from_outermost=True)
     roots = []
     for name in sorted(names_read(analysis.target_node)):
         value = analysis.provenance.live_value(name, analysis.scope)
@@ -129,7 +138,7 @@ def _target_roots(analysis: Analysis) -> list[Any]:
 # -- the writes in the code ----------------------------------------------------
 def _writes(analysis: Analysis) -> Iterator[Write]:
     raising = analysis.raising_stmt
-    limit = raising.index if raising else len(analysis.timeline.stmts)
+    limit = max(analysis.horizon, raising.index) if raising else analysis.horizon
     loops = set(raising.loops) if raising is not None else set()
     for stmt in analysis.timeline.stmts:
         if stmt.index >= limit and stmt.scope is None and not (loops & set(stmt.loops)):
@@ -145,9 +154,9 @@ def _writes_through_calls(analysis: Analysis, stmt: Stmt) -> Iterator[Write]:
     """``scale_(y, 2)`` where the user's ``scale_`` writes its first parameter in place."""
     for name, arguments in _calls_of(stmt):
         written_parameters = _parameters_written_by(analysis, name, stmt)
-        for position, cause in written_parameters.items():
+        for position, (cause, inner) in written_parameters.items():
             if position < len(arguments) and arguments[position]:
-                yield Write(stmt, arguments[position], cause, stmt.line)
+                yield Write(stmt, arguments[position], cause, stmt.line, inner=inner)
 
 
 def _calls_of(stmt: Stmt) -> list[tuple[str, list[str | None]]]:
@@ -168,9 +177,12 @@ def _calls_of(stmt: Stmt) -> list[tuple[str, list[str | None]]]:
     return cached
 
 
-def _parameters_written_by(analysis: Analysis, name: str, stmt: Stmt) -> dict[int, str]:
-    """``{parameter position: cause}`` for a user function that writes its parameters in place."""
-    memo: dict[str, dict[int, str]] = analysis.__dict__.setdefault("_written_parameters", {})
+def _parameters_written_by(analysis: Analysis, name: str, stmt: Stmt
+                           ) -> dict[int, tuple[str, tuple[Stmt, str]]]:
+    """``{parameter position: (cause, (writing statement, parameter))}`` for a user function
+    that writes its parameters in place."""
+    memo: dict[str, dict[int, tuple[str, tuple[Stmt, str]]]] = \
+        analysis.__dict__.setdefault("_written_parameters", {})
     if name in memo:
         return memo[name]
     memo[name] = {}
@@ -184,9 +196,9 @@ def _parameters_written_by(analysis: Analysis, name: str, stmt: Stmt) -> dict[in
     parameters = [a.arg for a in definition.node.args.posonlyargs + definition.node.args.args]  # type: ignore[attr-defined]
     inner = [w for body in analysis.timeline.body(definition) for w in _writes_in(body)]
     for position, parameter in enumerate(parameters):
-        cause = next((w.cause for w in inner if w.name == parameter), None)
-        if cause is not None:
-            memo[name][position] = cause
+        write = next((w for w in inner if w.name == parameter), None)
+        if write is not None:
+            memo[name][position] = (write.cause, (write.stmt, parameter))
     return memo[name]
 
 

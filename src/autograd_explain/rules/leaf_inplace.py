@@ -31,7 +31,9 @@ def diagnose(analysis: Analysis) -> Finding:
     made = definition_stmt(analysis, name, stmt)
     params = dict(write=write.op, written=text(write.target), rewrite=_rewrite(stmt, write, value),
                   made_line=made.line if made else None, made_where=location(made) if made else None)
-    if live.is_tensor(value) and not live.is_leaf(value):
+    # a view taken before its base required grad is itself a leaf (`red = img[0]`, then
+    # `img.requires_grad_()`): torch's message and `_base` say what it is
+    if live.is_tensor(value) and (view_message or not live.is_leaf(value)):
         base = tensor_base(value)
         if base is not None and live.is_leaf(base) and live.requires_grad(base):
             base_name = _name_of(analysis, base, made, stmt.scope)

@@ -213,16 +213,25 @@ def same_object_elsewhere(analysis: Analysis, value: Any, scope: str | None) -> 
 
 
 # -- what backward() was differentiating ------------------------------------------------
-def differentiated_tensors(analysis: Analysis) -> list[Any]:
-    """The tensors torch's ``backward``/``grad`` frames (after the last user frame) differentiate."""
-    frame = analysis.user_frame
+def differentiated_tensors(analysis: Analysis, from_outermost: bool = False) -> list[Any]:
+    """The tensors torch's ``backward``/``grad`` frames (after the last user frame) differentiate.
+
+    ``from_outermost``: search every torch frame of the traceback instead, for
+    errors raised in user code the engine called back (a custom
+    ``Function.backward``, a hook), where torch's frames come before the last user frame.
+    """
+    frames = analysis.user_frames[:1] if from_outermost else [analysis.user_frame]
+    frame = frames[0] if frames else None
     tb = frame.tb.tb_next if frame is not None and frame.tb is not None else None
     found: list[Any] = []
     seen = 0
-    while tb is not None and seen < 20:
+    while tb is not None and seen < (200 if from_outermost else 20):
         seen += 1
         code = tb.tb_frame.f_code
         if not os.path.abspath(code.co_filename).startswith(_TORCH_DIR):
+            if from_outermost:
+                tb = tb.tb_next
+                continue
             break
         if code.co_name in ("backward", "grad", "_engine_run_backward"):
             try:
