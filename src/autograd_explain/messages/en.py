@@ -229,6 +229,36 @@ CATALOGUE = {
         "fix": "# recompute the forward pass before each backward()",
         "warnings": ["warn_retain_graph"],
         "variants": {
+            "state_carried_across_iterations/across_calls": {
+                "title": "`{var}` carries the graph of the previous call of `{function}`",
+                "explanation": "`{function}` re-binds the global `{var}` from itself ({where}: `{line}`) and never "
+                               "detaches it, so each call starts from the `{var}` the previous call left, graph and "
+                               "all. The previous call's `backward()` already freed that graph; `{target}` still "
+                               "goes through it.",
+                "fix": "{var} = {var}.detach()  # at the start of {function}, before it is used\n{line}",
+            },
+            "state_carried_across_iterations/rerun": {
+                "title": "`{var}` carries the graph of the previous run",
+                "explanation": "`{line}` ({where}) re-computes `{var}` from itself, and it ran again (a re-run "
+                               "cell, or a copy of it) on the `{var}` the previous run left, graph and all. That "
+                               "run's `backward()` already freed the graph; `{target}` still goes through it.",
+                "fix": "{var} = {var}.detach()  # before re-running\n{line}",
+            },
+            "shared_subgraph/detach_in_second": {
+                "title": "`{second_loss}` goes through `{var}`, whose graph `{first_loss}.backward()` already freed",
+                "explanation": "`{first}` ({first_where}) freed the graph that made `{var}`. `{second_loss}` reads "
+                               "`{var}` again ({where}: `{line}`) and needs that graph. The optimizer stepped after "
+                               "`{second_loss}` does not train what made `{var}`, so no gradient has to flow there.",
+                "fix": "{detached_line}",
+            },
+            "state_carried_across_iterations/kept_list": {
+                "title": "`{var}` keeps tensors of earlier steps, graph and all",
+                "explanation": "`{line}` ({where}) adds a tensor to `{var}` each step, and nothing empties `{var}` "
+                               "after `backward()`. `{target}` is built from everything in it, including tensors "
+                               "whose graphs an earlier `backward()` already freed.",
+                "fix": "# empty it once the step's backward() is done:\ndel {var}[:]  # or {var}.clear()\n"
+                       "# (to keep values for logging, store detached copies: .detach() or .item())",
+            },
             "shared_subgraph/across_iterations": {
                 "title": "Every iteration reuses the graph of `{var}`, freed by the first backward()",
                 "explanation": "`{var}` was computed once, before the loop ({where}: `{line}`), and each "

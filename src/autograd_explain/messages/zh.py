@@ -224,6 +224,34 @@ CATALOGUE = {
         "fix": "# 每次 backward() 之前重新做一次前向传播",
         "warnings": ["warn_retain_graph"],
         "variants": {
+            "state_carried_across_iterations/across_calls": {
+                "title": "`{var}` 带着上一次调用 `{function}` 时的计算图",
+                "explanation": "`{function}` 用全局变量 `{var}` 自身重新计算它（{where}：`{line}`），却从未 detach，"
+                               "所以每次调用都从上一次调用留下的 `{var}`（连同计算图）开始。上一次调用的 `backward()` "
+                               "已经释放了那部分计算图，而 `{target}` 仍然经过它。",
+                "fix": "{var} = {var}.detach()  # 在 {function} 开头、使用它之前\n{line}",
+            },
+            "state_carried_across_iterations/rerun": {
+                "title": "`{var}` 带着上一次运行的计算图",
+                "explanation": "`{line}`（{where}）用 `{var}` 自身重新计算它，而这条语句又运行了一次（重新运行的单元格或它的副本），"
+                               "用的是上一次运行留下的 `{var}`（连同计算图）。那次运行的 `backward()` 已经释放了计算图，"
+                               "而 `{target}` 仍然经过它。",
+                "fix": "{var} = {var}.detach()  # 重新运行之前\n{line}",
+            },
+            "shared_subgraph/detach_in_second": {
+                "title": "`{second_loss}` 经过 `{var}`，而 `{first_loss}.backward()` 已经释放了它的计算图",
+                "explanation": "{first_where}（`{first}`）释放了生成 `{var}` 的计算图。`{second_loss}` 在 {where}"
+                               "（`{line}`）再次读取 `{var}`，需要这部分计算图。`{second_loss}` 之后调用的优化器并不训练生成 "
+                               "`{var}` 的参数，所以梯度不必流到那里。",
+                "fix": "{detached_line}",
+            },
+            "state_carried_across_iterations/kept_list": {
+                "title": "`{var}` 保留了之前各步的张量及其计算图",
+                "explanation": "{where}（`{line}`）每一步都往 `{var}` 里添加一个张量，而 `backward()` 之后没有清空 "
+                               "`{var}`。`{target}` 由其中所有张量构建，包括那些计算图已被之前的 `backward()` 释放的张量。",
+                "fix": "# 每一步的 backward() 完成后清空它：\ndel {var}[:]  # 或 {var}.clear()\n"
+                       "# （如果只为记录数值，存放 .detach() 或 .item() 的结果）",
+            },
             "shared_subgraph/across_iterations": {
                 "title": "每一轮迭代都复用 `{var}` 的计算图，而第一次 backward() 已经释放了它",
                 "explanation": "`{var}` 只在循环之前计算了一次（{where}：`{line}`），每一轮的 `{target}` 都由它"

@@ -33,6 +33,7 @@ from ..context import Analysis, _backward_target
 from ..diagnosis import Finding
 from ..fixes import replace_first_read
 from ..source import GRAD_OFF, Definition, Stmt, dotted_name, target_names
+from . import freed_holders
 from .common import dependency_closure, finding, location, names_read, rhs_of
 from .writes import InplaceWrite, inplace_writes
 
@@ -69,6 +70,12 @@ def diagnose(analysis: Analysis) -> Finding:
         name, where = invariant
         return finding(analysis, KIND, "shared_subgraph", [name], where, [target_text],
                        variant="across_iterations", first_loss=target_text, second_loss=target_text)
+    carried_global = _carried_global(analysis, stmt, target)
+    if carried_global is not None:
+        name, where = carried_global
+        return finding(analysis, KIND, "state_carried_across_iterations", [name], where, [target_text],
+                       variant="across_calls", function=(stmt.scope or "?").rsplit(".", 1)[-1],
+                       target=target_text or "the loss")
     outside = _graph_made_outside_function(analysis, stmt, target)
     if outside is not None:
         # Every call of the function (an optimizer's closure, a step function) builds its loss
@@ -77,6 +84,10 @@ def diagnose(analysis: Analysis) -> Finding:
         return finding(analysis, KIND, "shared_subgraph", [name], where, [target_text],
                        variant="across_calls", function=(stmt.scope or "?").rsplit(".", 1)[-1],
                        first_loss=target_text, second_loss=target_text)
+    if previous is None:
+        held = _through_freed_holder(analysis, target)
+        if held is not None:
+            return held
     if stmt.loops and not _defined_in_loop(analysis, target_text, stmt):
         return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
     if previous is None and _has_freed_graph(_target_value(analysis)):
@@ -86,6 +97,31 @@ def diagnose(analysis: Analysis) -> Finding:
         # be that one's, or this failed backward's own: no guess.)
         return finding(analysis, KIND, "second_backward", [target_text], stmt, first=stmt.line)
     return finding(analysis, KIND, "unknown", [target_text], None)
+
+
+def _through_freed_holder(analysis: Analysis, target: ast.expr) -> Finding | None:
+    """No earlier backward in the raising scope: the live objects say which variable brought
+    in a graph that an earlier backward (in another function, or an earlier call) freed."""
+    try:
+        holder = freed_holders.freed_holder(analysis, _target_value(analysis))
+    except Exception:
+        return None
+    if holder is None:
+        return None
+    target_text = analysis.target_text
+    if holder.container:
+        grown = freed_holders.growth_statement(analysis, holder)
+        if grown is None:
+            return None
+        return finding(analysis, KIND, "state_carried_across_iterations", [holder.name], grown, [target_text],
+                       variant="kept_list", target=target_text or "the loss")
+    consumer = freed_holders.earlier_consumer(analysis, holder)
+    if consumer is None:
+        return None
+    names = [consumer.parameter] + ([holder.name] if holder.name != consumer.parameter else [])
+    return finding(analysis, KIND, "shared_subgraph", names, consumer.stmt, [target_text],
+                   first_loss=consumer.loss, second_loss=target_text, first=consumer.stmt.line,
+                   first_where=location(consumer.stmt))
 
 
 def _against_earlier_backward(analysis: Analysis, previous: _Backward, target: ast.expr,
@@ -100,6 +136,11 @@ def _against_earlier_backward(analysis: Analysis, previous: _Backward, target: a
         return _second_finding(analysis, previous, target_text, alias=earlier_text)
     shared = _shared_part(analysis, previous, target, stmt)
     if shared is not None:
+        rerun = _rerun_from_itself(analysis, shared, target, stmt)
+        if rerun is not None:
+            name, where = rerun
+            return finding(analysis, KIND, "state_carried_across_iterations", [name], where, [target_text],
+                           variant="rerun", target=target_text or "the loss")
         return _shared_finding(analysis, previous, shared, earlier_text, target_text)
     if earlier_text == target_text:
         return _second_finding(analysis, previous, target_text)
@@ -1081,6 +1122,47 @@ def _graph_made_outside_function(analysis: Analysis, stmt: Stmt, target: ast.exp
     return name, bound_at
 
 
+def _rerun_from_itself(analysis: Analysis, shared: _Shared, target: ast.expr, stmt: Stmt
+                       ) -> tuple[str, Stmt] | None:
+    """The shared part reaches the second loss through a statement that re-binds a name from
+    itself (``out, h = gru(x, h)`` run again, in a re-run or copied cell): carried state, not
+    two losses sharing a trunk."""
+    if shared.mode not in ("statement", "variable"):
+        return None
+    carried = shared.other if shared.mode == "statement" else shared.name
+    if not carried:
+        return None
+    for name, bound_at in dependency_closure(analysis, target, stmt).items():
+        if bound_at.index <= shared.used_at.index or bound_at.scope != stmt.scope:
+            continue
+        if carried in _bound_names(bound_at) and carried in names_read(rhs_of(bound_at) or ast.Pass()):
+            return carried, bound_at
+    return None
+
+
+def _carried_global(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
+    """A ``global`` the raising function reads and re-binds: each call starts from the value
+    the previous call left, graph and all (``global hidden`` ... ``out, hidden = rnn(x, hidden)``)."""
+    scope = stmt.scope
+    if scope is None:
+        return None
+    closure = dependency_closure(analysis, target, stmt)
+    reads = set(names_read(target))
+    for bound_at in closure.values():
+        reads |= names_read(rhs_of(bound_at) or ast.Pass())
+    for name in sorted(reads):
+        rebinds = [d for d in analysis.timeline.definitions(name, None)
+                   if d.module_level and d.stmt.scope == scope and not d.augmented]
+        if not rebinds:
+            continue
+        value = analysis.provenance.live_value(name, None)
+        if not _holds_graph(value):
+            continue
+        reading = [d.stmt for d in rebinds if name in names_read(rhs_of(d.stmt) or ast.Pass())]
+        return name, (reading or [d.stmt for d in rebinds])[0]
+    return None
+
+
 def _outer_call_site(analysis: Analysis) -> Stmt | None:
     """The module-level statement the outermost user frame was running (the call into the code)."""
     frames = analysis.user_frames
@@ -1162,6 +1244,7 @@ class _Shared:
     mode: str  # "variable" | "first_loss" | "statement" | "graph"
     other: str | None = None
     bound_at: Stmt | None = None
+    second: bool = False  # used_at is in the second loss (where the detach belongs)
 
 
 def _live_target(analysis: Analysis, backward: _Backward, until: Stmt) -> Any:
@@ -1265,8 +1348,11 @@ def _shared_part(analysis: Analysis, previous: _Backward, second: ast.expr, seco
     for name, bound_at in second_closure.items():
         second_by_stmt.setdefault(id(bound_at), []).append(name)
     second_nodes = _graph_nodes(_target_value(analysis))  # kept alive while node identities are compared
-    overlap = _overlap(_live_target(analysis, previous, second_stmt), second_nodes)
+    first_live = _live_target(analysis, previous, second_stmt)
+    first_nodes = _graph_nodes(first_live)
+    overlap = _overlap(first_live, second_nodes)
     second_ids = {id(node) for node in second_nodes} if second_nodes is not None else None
+    first_ids = {id(node) for node in first_nodes} if first_nodes is not None else None
     first_text = _unparse(first)
     candidates = []
     for name, bound_at in first_closure.items():
@@ -1285,6 +1371,9 @@ def _shared_part(analysis: Analysis, previous: _Backward, second: ast.expr, seco
             # part both graphs share.
             if same_name and second_ids is not None and id(_safe_grad_fn(value)) not in second_ids:
                 continue
+            # nor is it shared when the first loss only read it detached (`D(fake.detach())`)
+            if same_name and first_ids is not None and id(_safe_grad_fn(value)) not in first_ids:
+                continue
             if not same_name and overlap is not None and _reaches(value, overlap) is False:
                 continue
         candidates.append((bound_at.index, same_name, name, bound_at, None if same_name else others[0]))
@@ -1299,6 +1388,16 @@ def _shared_part(analysis: Analysis, previous: _Backward, second: ast.expr, seco
         users = [s for s in first_closure.values() if name in names_read(rhs_of(s) or ast.Pass())]
         users = [s for s in users if s.index > index]
         used_at = min(users, key=lambda s: s.index) if users else first_stmt
+        value = analysis.provenance.live_value(name, second_stmt.scope)
+        if _trains_producer(analysis, previous.stmt, value) is True \
+                and _trains_producer(analysis, second_stmt, value) is False:
+            # The first loss's optimizer trains what made the shared tensor (a GAN's G step),
+            # the second one's does not (the D step): the second loss is where to detach it.
+            second_users = [s for s in second_closure.values() if s.index > index
+                            and name in names_read(rhs_of(s) or ast.Pass())]
+            if second_users:
+                return _Shared(name, min(second_users, key=lambda s: s.index), "variable", bound_at=bound_at,
+                               second=True)
         return _Shared(name, used_at, "variable", bound_at=bound_at)
     if overlap:
         # Nothing by name: the shared part was made inside a call (a model's trunk). Blame the
@@ -1315,6 +1414,41 @@ def _shared_part(analysis: Analysis, previous: _Backward, second: ast.expr, seco
                 return _Shared(name, first_stmt, "first_loss")
             others = second_by_stmt.get(id(bound_at), [])
             return _Shared(name, bound_at, "graph", others[0] if others else None)
+    return None
+
+
+def _trains_producer(analysis: Analysis, backward_stmt: Stmt, value: object) -> bool | None:
+    """Does the optimizer stepped right after ``backward_stmt`` own a parameter ``value`` was made from?
+
+    None when that cannot be told (no ``opt.step()`` soon after, no live optimizer, no graph).
+    """
+    from .inplace import optimizer_parameters
+
+    optimizer = _optimizer_stepped_after(analysis, backward_stmt)
+    if optimizer is None or not live.is_tensor(value) or _safe_grad_fn(value) is None:
+        return None
+    owned = {id(p) for p in optimizer_parameters(optimizer)}
+    if not owned:
+        return None
+    from .. import autograd_graph
+
+    for node in autograd_graph.walk(_safe_grad_fn(value), _GRAPH_LIMIT):
+        leaf = autograd_graph.accumulated_variable(node)
+        if leaf is not None and id(leaf) in owned:
+            return True
+    return False
+
+
+def _optimizer_stepped_after(analysis: Analysis, stmt: Stmt) -> Any:
+    """The live optimizer of the first ``X.step()`` among the few statements after ``stmt`` (same scope)."""
+    following = [s for s in analysis.timeline.stmts[stmt.index + 1: stmt.index + 12] if s.scope == stmt.scope]
+    for later in following:
+        for call in (c for c in ast.walk(later.node) if isinstance(c, ast.Call)):
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr == "step" and not call.args:
+                owner = analysis.provenance.live_value(dotted_name(func.value) or "", stmt.scope)
+                if "param_groups" in live.instance_dict(owner):
+                    return owner
     return None
 
 
@@ -1348,6 +1482,8 @@ def _shared_finding(analysis: Analysis, previous: _Backward, shared: _Shared, fi
         where = previous.stmt
     elif shared.mode == "first_loss":
         params.update(variant="first_loss")
+    elif shared.second:
+        params.update(variant="detach_in_second")
     elif shared.mode == "variable" and first_text == second_text and shared.bound_at is not None:
         # The same name backwarded twice, re-computed in between from one old tensor (a re-run cell).
         params.update(variant="recomputed", made_line=shared.bound_at.line, made_where=location(shared.bound_at))
