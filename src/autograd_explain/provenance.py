@@ -489,7 +489,13 @@ class Provenance:
         return value
 
     def _is_bound_attribute(self, dotted: str, stmt: Stmt) -> bool:
-        return self.timeline.definition_before(dotted, stmt.scope, stmt.index) is not None
+        if self.timeline.definition_before(dotted, stmt.scope, stmt.index) is not None:
+            return True
+        if stmt.scope is None:
+            return False
+        # an attribute of a global object, bound in other functions (`policy.saved_log_probs.append`)
+        head = dotted.split(".", 1)[0]
+        return not self.timeline.definitions(head, stmt.scope) and bool(self.timeline.definitions(dotted, None))
 
     def _eval_Call(self, node: ast.Call, stmt: Stmt) -> Value:
         args = [self.evaluate(a.value if isinstance(a, ast.Starred) else a, stmt) for a in node.args]

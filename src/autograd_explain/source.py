@@ -174,12 +174,20 @@ class Timeline:
         first = len(self.stmts)
         self._add_unit(unit, top_scope)
         declared_global: dict[str, set[str]] = {}
+        function_locals: dict[str, set[str]] = {}
         for stmt in self.stmts[first:]:
             if isinstance(stmt.node, ast.Global) and stmt.scope is not None:
                 declared_global.setdefault(stmt.scope, set()).update(stmt.node.names)
+            if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.inner_scope:
+                function_locals[stmt.inner_scope] = _local_names(stmt.node)
             for definition in _definitions_of(stmt):
                 if stmt.scope is not None and definition.name in declared_global.get(stmt.scope, ()):
                     # `global feats` then `feats = ...` in a function: the module's feats
+                    definition = replace(definition, module_level=True)
+                elif top_scope is None and stmt.scope in function_locals and "." in definition.name \
+                        and definition.name.split(".", 1)[0] not in function_locals[stmt.scope]:
+                    # `policy.saved_log_probs.append(x)` in a function: an attribute of the
+                    # module's `policy`, which every other function and cell sees
                     definition = replace(definition, module_level=True)
                 self._definitions.setdefault((definition.scope, definition.name), []).append(definition)
                 if definition.name.startswith("self.") and definition.name.count(".") == 1:
@@ -530,6 +538,29 @@ def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
             yield Definition((alias.asname or alias.name).split(".")[0], stmt, None)
     elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         yield Definition(node.name, stmt, None)
+
+
+def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names local to ``function``: its parameters and every name its own body binds."""
+    names = {"self", "cls"}
+    arguments = function.args
+    for argument in arguments.posonlyargs + arguments.args + arguments.kwonlyargs:
+        names.add(argument.arg)
+    for extra in (arguments.vararg, arguments.kwarg):
+        if extra is not None:
+            names.add(extra.arg)
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue  # a nested body's names are its own
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        stack.extend(ast.iter_child_nodes(node))
+    return names
 
 
 def keyed_entry(node: ast.expr) -> str | None:

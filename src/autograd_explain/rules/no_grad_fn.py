@@ -8,6 +8,7 @@ its graph, and classifies the cut.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from .. import live
 from ..context import Analysis
@@ -38,6 +39,15 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
         return finding(analysis, kind, mode, [name], call_site, op=mode, variant="caller",
                        fixed=call_site.line)
     cut = value.cut
+    if cut is None and value.conversion is not None and value.kind == "tensor" and not value.grad:
+        # a Python number (`.item()`, `.tolist()`) that arithmetic with a tensor, or
+        # torch.stack/tensor, turned back into one: the conversion is where the graph ended
+        conversion = value.conversion
+        cause = {"tolist": "item", "numpy": "numpy_roundtrip"}.get(conversion.cause, conversion.cause)
+        if cause not in ("item", "numpy_roundtrip"):
+            cause = "numpy_roundtrip" if conversion.cause.startswith(("np.", "numpy.")) else None
+        if cause is not None:
+            cut = replace(conversion, cause=cause)
     if cut is not None:
         # A cut inside an expression (``loss_fn(p.argmax(1), y)``) binds no name:
         # the user's variable it was applied to is the one to name.

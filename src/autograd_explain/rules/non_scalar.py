@@ -212,6 +212,8 @@ class _Shape:
 #: methods (and torch functions) that reduce a whole tensor to one element when given no dim
 _FULL_REDUCTIONS = frozenset({"mean", "sum", "prod", "norm", "std", "var", "max", "min", "amax", "amin",
                               "nansum", "nanmean", "median", "logsumexp", "count_nonzero"})
+#: reductions whose first argument after the tensor is the dimension (not ``norm``'s p, ``max``'s other)
+_DIM_FIRST = frozenset({"sum", "mean", "prod", "nansum", "nanmean", "logsumexp", "amax", "amin"})
 #: loss functions of torch.nn.functional whose names do not end in "_loss"
 _LOSS_FUNCTIONS = frozenset({"cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits",
                              "kl_div", "nll_loss", "mse_loss", "l1_loss"})
@@ -554,6 +556,9 @@ class _Tracer:
             if func.attr in _FULL_REDUCTIONS and not has_dim \
                     and len(call.args) <= (1 if func.attr == "norm" else 0):
                 return _Shape("scalar")
+        if last in _FULL_REDUCTIONS and _reduces_a_later_dim(call, name):
+            # `torch.sum(t, dim=1)`: t has at least two dimensions, so what is left has one
+            return _Shape("nonscalar")
         if _is_namespace(name):
             if last in _FULL_REDUCTIONS and len(call.args) == 1 and not has_dim:
                 return _Shape("scalar")
@@ -630,6 +635,15 @@ def _shape_of_live(obj: Any) -> _Shape | None:
     if type(obj) in (int, float, bool):
         return _Shape("number")
     return None
+
+
+def _reduces_a_later_dim(call: ast.Call, name: str) -> bool:
+    """A reduction over one constant dimension ``>= 1`` (``dim=1``, ``t.sum(2)``)."""
+    dim = next((k.value for k in call.keywords if k.arg in ("dim", "axis")), None)
+    if dim is None and name.rsplit(".", 1)[-1] in _DIM_FIRST:
+        positional = 1 if _is_namespace(name) else 0  # torch.sum(t, 1) / t.sum(1)
+        dim = call.args[positional] if len(call.args) > positional else None
+    return isinstance(dim, ast.Constant) and type(dim.value) is int and dim.value >= 1
 
 
 def _reduction_shape(call: ast.Call) -> _Shape | None:
