@@ -57,4 +57,22 @@ CASES = [
          "loss = (p * 2).sum()"],
         "view-inplace", "multi_output_view", "x", "x.mul_(2)",
     ),
+    Case(
+        'g_gradient_reversal_view_clamped_inplace',
+        "pytorch/pytorch test/test_autograd.py::TestAutograd.test_inplace_not_requires_grad (MyFn returns inp.view_as(inp); in-place on it raises 'This view was created inside a custom Function'); recast as the DANN gradient-reversal layer",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)\nclass GradReverse(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x, alpha):\n        ctx.alpha = alpha\n        return x.view_as(x)\n    @staticmethod\n    def backward(ctx, grad_output):\n        return grad_output.neg() * ctx.alpha, None",
+         'class DANN(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.feature = nn.Sequential(nn.Linear(6, 8), nn.ReLU())\n        self.label_head = nn.Linear(8, 2)\n        self.domain_head = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))\n    def forward(self, x, alpha):\n        feat = self.feature(x)\n        rev = GradReverse.apply(feat, alpha)\n        rev.clamp_(-5.0, 5.0)\n        return self.label_head(feat), self.domain_head(rev)',
+         'net = DANN()\nxs = torch.randn(4, 6)',
+         'class_logits, domain_logits = net(xs, 0.3)'],
+        'view-inplace', 'custom_function_view', 'rev', 'rev.clamp_(-5.0, 5.0)',
+    ),
+    Case(
+        'g_vit_qkv_unbind_scale_inplace',
+        'pytorch/pytorch test/test_autograd.py::TestAutograd.test_inplace_on_view_multiple_outputs (v1 = x.unbind(); v1[0].mul_(2) raises); recast as a timm-style ViT attention with q *= self.scale',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'class Attention(nn.Module):\n    def __init__(self, dim, num_heads=2):\n        super().__init__()\n        self.num_heads = num_heads\n        head_dim = dim // num_heads\n        self.scale = head_dim ** -0.5\n        self.qkv = nn.Linear(dim, dim * 3)\n        self.proj = nn.Linear(dim, dim)\n    def forward(self, x):\n        B, N, C = x.shape\n        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)\n        q, k, v = qkv.unbind(0)\n        q *= self.scale\n        attn = (q @ k.transpose(-2, -1)).softmax(dim=-1)\n        x = (attn @ v).transpose(1, 2).reshape(B, N, C)\n        return self.proj(x)',
+         'attn = Attention(8)\ntokens = torch.randn(2, 5, 8)',
+         'out = attn(tokens)'],
+        'view-inplace', 'multi_output_view', 'q', 'q *= self.scale',
+    ),
 ]
