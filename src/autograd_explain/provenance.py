@@ -83,6 +83,7 @@ class Value:
     source: str | None = None  # nearest variable upstream that carried a graph
     leaves: tuple[str, ...] = ()  # root tensors without grad the value came from
     frozen: tuple[str, ...] = ()  # modules called whose parameters are all frozen
+    other_cuts: tuple[Cut, ...] = ()  # further cuts on other inputs (the first is ``cut``)
 
     @property
     def lost_grad(self) -> bool:
@@ -100,10 +101,16 @@ def _merge(values: list[Value], kind: str | None = None) -> Value:
     if kind is None:
         kind = "tensor" if "tensor" in kinds else ("array" if "array" in kinds else
                                                    ("number" if kinds == {"number"} else "unknown"))
+    cuts: list[Cut] = []
+    if not grad:
+        for cut in (c for v in values for c in (v.cut, *v.other_cuts) if c is not None):
+            if not any(cut is seen for seen in cuts):
+                cuts.append(cut)
     return Value(
         kind=kind,
         grad=grad,
-        cut=None if grad else next((v.cut for v in values if v.cut), None),
+        cut=cuts[0] if cuts else None,
+        other_cuts=tuple(cuts[1:5]),
         conversion=next((v.conversion for v in values if v.conversion), None),
         source=next((v.source for v in values if v.grad and v.source), None),
         leaves=tuple(dict.fromkeys(leaf for v in values for leaf in v.leaves)),
@@ -299,6 +306,10 @@ class Provenance:
             # (a cut in a function's `return` is named by the caller's variable that got it,
             # unless it is spelled on a variable there: `return X @ w.data` names w)
             value = replace(value, cut=replace(value.cut, variable=definition.name))
+        if any(c.stmt is stmt and c.variable is None for c in value.other_cuts):
+            value = replace(value, other_cuts=tuple(replace(c, variable=definition.name)
+                                                    if c.stmt is stmt and c.variable is None else c
+                                                    for c in value.other_cuts))
         if value.conversion is not None and value.conversion.stmt is stmt and value.conversion.variable is None:
             value = replace(value, conversion=replace(value.conversion, variable=definition.name))
         if value.grad and value.kind in ("tensor", "unknown"):
@@ -522,7 +533,8 @@ class Provenance:
             # forward not on the traceback), an explicit cut is still the likely one;
             # live values overrule it wherever they exist.
             cut = Cut(stmt, cause, op, upstream=value.source)
-            return Value(kind=kind, grad=False, cut=cut, conversion=value.conversion, leaves=value.leaves)
+            return Value(kind=kind, grad=False, cut=cut, conversion=value.conversion, leaves=value.leaves,
+                         other_cuts=value.other_cuts)
         return replace(value, kind=kind, grad=False if value.grad is False or value.cut else value.grad)
 
     def _convert(self, value: Value, stmt: Stmt, cause: str, op: str, kind: str) -> Value:
@@ -604,7 +616,8 @@ class Provenance:
     def _rewrap(self, args: list[Value], stmt: Stmt, function: str) -> Value:
         data = _merge(args) if args else UNKNOWN
         if data.cut is not None or data.conversion is not None:
-            return Value(kind="tensor", grad=False, cut=data.cut, conversion=data.conversion, leaves=data.leaves)
+            return Value(kind="tensor", grad=False, cut=data.cut, conversion=data.conversion, leaves=data.leaves,
+                         other_cuts=data.other_cuts)
         if data.grad:
             return Value(kind="tensor", grad=False, cut=Cut(stmt, "tensor_rewrap", f"torch.{function}(...)", data.source))
         return Value(kind="tensor", grad=False, leaves=data.leaves)

@@ -388,4 +388,14 @@ CASES = [
          'model.train()\nfor epoch in range(2):\n    logits = forward_pass(model, xb)\n    loss = F.cross_entropy(logits, yb)\n    optimizer.zero_grad()\n    loss.backward()\n    optimizer.step()'],
         'no-grad-fn', 'no_grad', 'logits', 'logits = forward_pass(model, xb)',
     ),
+    Case(
+        'h_critic_td_errors_computed_in_numpy',
+        "https://github.com/jingw2/neural-combinatorial-optimization-rl/issues/1 (advantage / baseline handling in an actor-critic notebook); this notebook's TD-error helper works in NumPy and the critic loss is re-wrapped from it",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport torch.optim as optim\nimport numpy as np\nimport random\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\nrandom.seed(0)\ntorch.set_grad_enabled(True)",
+         'critic = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))\ntarget_critic = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))\ntarget_critic.load_state_dict(critic.state_dict())\ncritic_optim = optim.Adam(critic.parameters(), lr=1e-3)\nstates, next_states = torch.randn(6, 4), torch.randn(6, 4)\nrewards = np.random.rand(6).astype(np.float32)\ndones = np.zeros(6, dtype=np.float32)',
+         'def compute_td_errors(values, next_values, rewards, dones, gamma=0.99):\n    v = values.detach().numpy()\n    nv = next_values.numpy()\n    return rewards + gamma * nv * (1 - dones) - v',
+         'values = critic(states).squeeze(1)\nwith torch.no_grad():\n    next_values = target_critic(next_states).squeeze(1)\ntd = compute_td_errors(values, next_values, rewards, dones)',
+         'critic_loss = torch.tensor(td ** 2).mean()\ncritic_optim.zero_grad()\ncritic_loss.backward()\ncritic_optim.step()'],
+        'no-grad-fn', 'numpy_roundtrip', 'v', 'v = values.detach().numpy()',
+    ),
 ]

@@ -33,7 +33,7 @@ from ..context import Analysis, _backward_target
 from ..diagnosis import Finding
 from ..fixes import replace_first_read
 from ..source import GRAD_OFF, Definition, Stmt, dotted_name, target_names
-from . import freed_holders
+from . import freed_holders, optimizers
 from .common import dependency_closure, finding, location, names_read, rhs_of
 from .writes import InplaceWrite, inplace_writes
 
@@ -1389,8 +1389,8 @@ def _shared_part(analysis: Analysis, previous: _Backward, second: ast.expr, seco
         users = [s for s in users if s.index > index]
         used_at = min(users, key=lambda s: s.index) if users else first_stmt
         value = analysis.provenance.live_value(name, second_stmt.scope)
-        if _trains_producer(analysis, previous.stmt, value) is True \
-                and _trains_producer(analysis, second_stmt, value) is False:
+        if optimizers.trains_what_made(analysis, previous.stmt, value) is True \
+                and optimizers.trains_what_made(analysis, second_stmt, value) is False:
             # The first loss's optimizer trains what made the shared tensor (a GAN's G step),
             # the second one's does not (the D step): the second loss is where to detach it.
             second_users = [s for s in second_closure.values() if s.index > index
@@ -1414,41 +1414,6 @@ def _shared_part(analysis: Analysis, previous: _Backward, second: ast.expr, seco
                 return _Shared(name, first_stmt, "first_loss")
             others = second_by_stmt.get(id(bound_at), [])
             return _Shared(name, bound_at, "graph", others[0] if others else None)
-    return None
-
-
-def _trains_producer(analysis: Analysis, backward_stmt: Stmt, value: object) -> bool | None:
-    """Does the optimizer stepped right after ``backward_stmt`` own a parameter ``value`` was made from?
-
-    None when that cannot be told (no ``opt.step()`` soon after, no live optimizer, no graph).
-    """
-    from .inplace import optimizer_parameters
-
-    optimizer = _optimizer_stepped_after(analysis, backward_stmt)
-    if optimizer is None or not live.is_tensor(value) or _safe_grad_fn(value) is None:
-        return None
-    owned = {id(p) for p in optimizer_parameters(optimizer)}
-    if not owned:
-        return None
-    from .. import autograd_graph
-
-    for node in autograd_graph.walk(_safe_grad_fn(value), _GRAPH_LIMIT):
-        leaf = autograd_graph.accumulated_variable(node)
-        if leaf is not None and id(leaf) in owned:
-            return True
-    return False
-
-
-def _optimizer_stepped_after(analysis: Analysis, stmt: Stmt) -> Any:
-    """The live optimizer of the first ``X.step()`` among the few statements after ``stmt`` (same scope)."""
-    following = [s for s in analysis.timeline.stmts[stmt.index + 1: stmt.index + 12] if s.scope == stmt.scope]
-    for later in following:
-        for call in (c for c in ast.walk(later.node) if isinstance(c, ast.Call)):
-            func = call.func
-            if isinstance(func, ast.Attribute) and func.attr == "step" and not call.args:
-                owner = analysis.provenance.live_value(dotted_name(func.value) or "", stmt.scope)
-                if "param_groups" in live.instance_dict(owner):
-                    return owner
     return None
 
 

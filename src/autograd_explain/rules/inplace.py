@@ -21,6 +21,7 @@ from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name
 from .common import dependency_closure, finding, location, names_read, rhs_of
+from .optimizers import is_optimizer, optimizer_parameters
 from .origins import differentiated_tensors
 from .writes import base_name, inplace_writes
 
@@ -209,24 +210,8 @@ def _optimizer_steps(analysis: Analysis, stmt: Stmt) -> Iterator[Write]:
             and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "step"):
         return
     name = dotted_name(node.value.func.value)
-    if name and "()" not in name and _is_optimizer(analysis.provenance.live_value(name, stmt.scope)):
+    if name and "()" not in name and is_optimizer(analysis.provenance.live_value(name, stmt.scope)):
         yield Write(stmt, name, "optimizer_step", stmt.line)
-
-
-def _is_optimizer(obj: Any) -> bool:
-    import torch
-
-    return issubclass(type(obj), torch.optim.Optimizer)
-
-
-def optimizer_parameters(optimizer: Any) -> list[Any]:
-    groups = live.instance_dict(optimizer).get("param_groups")
-    params: list[Any] = []
-    if type(groups) is list:
-        for group in groups:
-            if type(group) is dict and type(group.get("params")) is list:
-                params.extend(p for p in group["params"] if live.is_tensor(p))
-    return params
 
 
 _CAUSE_OF_FORM = {"augmented": "augmented_assignment", "setitem": "setitem", "method": "inplace_method",

@@ -8,14 +8,16 @@ its graph, and classifies the cut.
 from __future__ import annotations
 
 import ast
+from typing import Any
 from dataclasses import replace
 
 from .. import live
 from ..context import Analysis
 from ..diagnosis import Finding
-from ..provenance import Value
+from ..provenance import Cut, Value
 from ..source import Stmt, dotted_name
 from .. import fixes
+from . import optimizers
 from .common import finding, names_read
 
 KIND = "no-grad-fn"
@@ -38,7 +40,7 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
         name = _first_binding_in_raising_function(analysis) or analysis.target_text
         return finding(analysis, kind, mode, [name], call_site, op=mode, variant="caller",
                        fixed=call_site.line)
-    cut = value.cut
+    cut = _cut_on_the_trained_path(analysis, value)
     if cut is None and value.conversion is not None and value.kind == "tensor" and not value.grad:
         # a Python number (`.item()`, `.tolist()`) that arithmetic with a tensor, or
         # torch.stack/tensor, turned back into one: the conversion is where the graph ended
@@ -76,6 +78,46 @@ def finding_for_value(analysis: Analysis, value: Value, kind: str) -> Finding:
         stmt = definition[-1].stmt if definition else None
         return finding(analysis, kind, "inputs_without_grad", [name], stmt, leaves=name)
     return finding(analysis, kind, "unknown", [analysis.target_text], None)
+
+
+def _cut_on_the_trained_path(analysis: Analysis, value: Value) -> Cut | None:
+    """Of several cuts on the way to the loss, the one on what the optimizer trains.
+
+    ``td = r + gamma * next_v - v`` with ``next_v`` from a target network under
+    ``no_grad`` (meant to have no graph) and ``v = values.detach().numpy()``:
+    the optimizer stepped after ``backward()`` owns the critic that made
+    ``values``, so that cut is the one that broke training.
+    """
+    cuts = [c for c in (value.cut, *value.other_cuts) if c is not None]
+    if len(cuts) < 2 or analysis.raising_stmt is None:
+        return cuts[0] if cuts else None
+    optimizer = optimizers.stepped_after(analysis, analysis.raising_stmt)
+    if optimizer is None:
+        return cuts[0]
+    verdicts = [optimizers.owns_any(optimizer, _parameters_behind(analysis, cut)) for cut in cuts]
+    if verdicts[0] is True:
+        return cuts[0]
+    trained = [cut for cut, verdict in zip(cuts, verdicts) if verdict is True]
+    return trained[0] if trained else cuts[0]
+
+
+def _parameters_behind(analysis: Analysis, cut: Cut) -> list[Any]:
+    """Parameters of what the cut was applied to: the upstream variable's graph, and the live
+    modules the cutting statement calls."""
+    found: list[Any] = []
+    scope = cut.stmt.scope
+    if cut.upstream:
+        upstream = analysis.provenance.live_value(cut.upstream, scope)
+        if upstream is live.MISSING and scope is not None:
+            upstream = analysis.provenance.live_value(cut.upstream, None)
+        found.extend(optimizers.graph_parameters(upstream))
+    for call in (c for c in ast.walk(cut.stmt.node) if isinstance(c, ast.Call)):
+        name = dotted_name(call.func)
+        if name and "()" not in name:
+            module = analysis.provenance.live_value(name, scope)
+            if live.is_module(module):
+                found.extend(p for _, p in live.named_parameters(module))
+    return found
 
 
 def _cut_expression(stmt: Stmt, op: str, upstream: str | None) -> str | None:
