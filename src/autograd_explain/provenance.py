@@ -520,11 +520,39 @@ class Provenance:
             if live.is_module(callee):
                 module = self._from_live(name, callee, None)
                 return self._module_call(module, args + list(kwargs.values()), stmt, node, name=name, obj=callee)
+            method = self._user_method(func, stmt)
+            if method is not None:
+                definition, owner = method
+                owner_value = Value(kind="module" if live.is_module(owner) else "other",
+                                    grad=live.module_requires_grad(owner) if live.is_module(owner) else None)
+                return self._user_function_call(definition, node, [owner_value] + args, kwargs, stmt,
+                                                self_object=owner)
             receiver = self.evaluate(func.value, stmt)
             return self._method_call(func.attr, receiver, node, args + list(kwargs.values()), stmt)
         if isinstance(func, ast.Name):
             return self._function_call(func.id, func.id, node, args, kwargs, stmt)
         return _merge(args + list(kwargs.values()))
+
+    def _user_method(self, func: ast.Attribute, stmt: Stmt) -> tuple[Stmt, Any] | None:
+        """``obj.method`` where ``obj`` is a live instance of a class the user defined (a plain
+        method, found through the class and its bases statically): its ``def`` and ``obj``."""
+        owner_name = dotted_name(func.value)
+        if not owner_name or "()" in owner_name:
+            return None
+        owner = self.live_value(owner_name, stmt.scope)
+        if owner is live.MISSING or live.is_tensor(owner) or issubclass(type(owner), type):
+            return None
+        module = type.__dict__["__dict__"].__get__(type(owner)).get("__module__")
+        if type(module) is not str or module == "builtins" or module.split(".")[0] == "torch":
+            return None
+        code = live.code_of(live.class_attribute(type(owner), func.attr))
+        qualname = getattr(code, "co_qualname", None)
+        if code is None or not isinstance(qualname, str) or "<locals>" in qualname:
+            return None
+        definition = self.timeline.function(qualname, code=code)
+        if definition is None:
+            return None
+        return definition, owner
 
     def _cut_if_grad(self, value: Value, stmt: Stmt, cause: str, op: str, kind: str = "tensor") -> Value:
         if value.grad or (value.grad is None and value.kind == "unknown" and stmt.scope is not None
