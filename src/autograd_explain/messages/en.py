@@ -229,6 +229,13 @@ CATALOGUE = {
         "fix": "# recompute the forward pass before each backward()",
         "warnings": ["warn_retain_graph"],
         "variants": {
+            "state_carried_across_iterations/stored_attribute": {
+                "title": "`{var}` keeps the graph of an earlier step",
+                "explanation": "`{line}` ({where}) stores a tensor in `{var}` without detaching it, so `{var}` "
+                               "keeps that step's graph. The next step builds `{target}` from `{var}`, and its "
+                               "`backward()` reaches the old graph, which the earlier step's `backward()` freed.",
+                "fix": "# store it without its graph (or do the update under torch.no_grad()):\n{detached_store}",
+            },
             "state_carried_across_iterations/across_calls": {
                 "title": "`{var}` carries the graph of the previous call of `{function}`",
                 "explanation": "`{function}` re-binds the global `{var}` from itself ({where}: `{line}`) and never "

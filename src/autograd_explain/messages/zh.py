@@ -224,6 +224,13 @@ CATALOGUE = {
         "fix": "# 每次 backward() 之前重新做一次前向传播",
         "warnings": ["warn_retain_graph"],
         "variants": {
+            "state_carried_across_iterations/stored_attribute": {
+                "title": "`{var}` 保留了之前某一步的计算图",
+                "explanation": "{where}（`{line}`）把一个张量存进 `{var}` 时没有 detach，所以 `{var}` 保留了那一步的计算图。"
+                               "下一步用 `{var}` 构建 `{target}`，它的 `backward()` 会走到旧的计算图，而那部分已被之前那一步的 "
+                               "`backward()` 释放。",
+                "fix": "# 存入时去掉计算图（或在 torch.no_grad() 下更新）：\n{detached_store}",
+            },
             "state_carried_across_iterations/across_calls": {
                 "title": "`{var}` 带着上一次调用 `{function}` 时的计算图",
                 "explanation": "`{function}` 用全局变量 `{var}` 自身重新计算它（{where}：`{line}`），却从未 detach，"

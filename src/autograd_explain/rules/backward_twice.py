@@ -117,7 +117,13 @@ def _through_freed_holder(analysis: Analysis, target: ast.expr) -> Finding | Non
                        variant="kept_list", target=target_text or "the loss")
     consumer = freed_holders.earlier_consumer(analysis, holder)
     if consumer is None:
-        return None
+        stored = freed_holders.storing_statement(analysis, holder)
+        if stored is None:
+            return None
+        # an attribute an earlier step stored a tensor in, graph and all (a memory bank, a buffer)
+        return finding(analysis, KIND, "state_carried_across_iterations", [holder.name], stored, [target_text],
+                       variant="stored_attribute", target=target_text or "the loss",
+                       detached_store=_detach_stored(stored, holder.name))
     names = [consumer.parameter] + ([holder.name] if holder.name != consumer.parameter else [])
     return finding(analysis, KIND, "shared_subgraph", names, consumer.stmt, [target_text],
                    first_loss=consumer.loss, second_loss=target_text, first=consumer.stmt.line,

@@ -80,11 +80,11 @@ def _most_downstream(found: list[tuple[Holder, Any]]) -> Holder | None:
 
 def _candidates(analysis: Analysis, fresh: set[tuple[str | None, str]]) -> Iterator[tuple[Holder, Any]]:
     """(holder, tensor) for every tensor the user's variables hold, innermost frame first."""
-    sources: list[tuple[str | None, Any]] = []
+    # the notebook's names first: of two names for one tensor, `trainer.Z` beats `self.Z`
+    sources: list[tuple[str | None, Any]] = [(None, analysis.namespace)]
     for frame in reversed(analysis.user_frames):
         if frame.function != "<module>":
             sources.append((frame.qualname, frame.locals))
-    sources.append((None, analysis.namespace))
     for scope, variables in sources:
         if type(variables) is not dict:
             continue
@@ -104,16 +104,36 @@ def _held(name: str, scope: str | None, value: Any) -> Iterator[tuple[Holder, An
             if live.is_tensor(item):
                 yield Holder(name, scope, True), item
         return
-    if live.is_module(value) or _plain_instance(value):
-        for attribute, item in list(live.instance_dict(value).items()):
-            if type(attribute) is not str or attribute.startswith("_"):
-                continue
-            if live.is_tensor(item) and type(item).__name__ != "Parameter":
-                yield Holder(f"{name}.{attribute}", scope, False), item
-            else:
-                for element in _elements(item) or ():
-                    if live.is_tensor(element):
-                        yield Holder(f"{name}.{attribute}", scope, True), element
+    if live.is_module(value):
+        for path, module in _limited(live.named_modules(value, name), 256):
+            yield from _attributes(path, scope, module)
+            buffers = live.instance_dict(module).get("_buffers")
+            if type(buffers) is dict:
+                for key, item in list(buffers.items()):
+                    if type(key) is str and live.is_tensor(item):
+                        yield Holder(f"{path}.{key}", scope, False), item
+    elif _plain_instance(value):
+        yield from _attributes(name, scope, value)
+
+
+def _attributes(path: str, scope: str | None, obj: Any) -> Iterator[tuple[Holder, Any]]:
+    """Tensors (not parameters) and lists of tensors in an object's ``__dict__``."""
+    for attribute, item in list(live.instance_dict(obj).items()):
+        if type(attribute) is not str or attribute.startswith("_"):
+            continue
+        if live.is_tensor(item) and type(item).__name__ != "Parameter":
+            yield Holder(f"{path}.{attribute}", scope, False), item
+        else:
+            for element in _elements(item) or ():
+                if live.is_tensor(element):
+                    yield Holder(f"{path}.{attribute}", scope, True), element
+
+
+def _limited(items: Iterator[Any], limit: int) -> Iterator[Any]:
+    for count, item in enumerate(items):
+        if count >= limit:
+            return
+        yield item
 
 
 def _elements(value: Any) -> list[Any] | None:
@@ -169,6 +189,28 @@ def _bound_names(stmt: Stmt) -> list[str]:
 
 
 # -- where the holder got its old graph ---------------------------------------------------
+def storing_statement(analysis: Analysis, holder: Holder) -> Stmt | None:
+    """The last statement that ran before the error and stores into the attribute ``holder``
+    (``trainer.Z[idx] = ...``, ``self.running_mean = ...`` in its class's methods)."""
+    if "." not in holder.name:
+        return None
+    attribute = holder.name.rsplit(".", 1)[1]
+    spelled = {holder.name, f"self.{attribute}"}
+    found = None
+    for stmt in analysis.timeline.stmts:
+        if stmt.scope is None and stmt.index > analysis.horizon:
+            break
+        node = stmt.node
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            for part in ast.walk(target):
+                written = part.value if isinstance(part, ast.Subscript) else part
+                if isinstance(written, ast.Attribute) and dotted_name(written) in spelled:
+                    found = stmt
+    return found
+
+
 def growth_statement(analysis: Analysis, holder: Holder) -> Stmt | None:
     """The last statement that ran before the error and grows the container ``holder``
     (``policy.saved_log_probs.append(...)``, or ``self.saved_log_probs.append`` in its class)."""

@@ -91,7 +91,7 @@ def _cut_on_the_trained_path(analysis: Analysis, value: Value) -> Cut | None:
     cuts = [c for c in (value.cut, *value.other_cuts) if c is not None]
     if len(cuts) < 2 or analysis.raising_stmt is None:
         return cuts[0] if cuts else None
-    optimizer = optimizers.stepped_after(analysis, analysis.raising_stmt)
+    optimizer = optimizers.training_optimizer(analysis, analysis.raising_stmt)
     if optimizer is None:
         return cuts[0]
     verdicts = [optimizers.owns_any(optimizer, _parameters_behind(analysis, cut)) for cut in cuts]

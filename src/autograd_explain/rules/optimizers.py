@@ -52,6 +52,20 @@ def stepped_after(analysis: Analysis, stmt: Stmt) -> Any:
     return None
 
 
+def training_optimizer(analysis: Analysis, stmt: Stmt) -> Any:
+    """The optimizer stepped right after ``stmt``; else the notebook's only optimizer, if it has one."""
+    found = stepped_after(analysis, stmt)
+    if found is not None:
+        return found
+    namespace = analysis.namespace
+    if type(namespace) is not dict:
+        return None
+    candidates = [value for key, value in list(namespace.items())
+                  if type(key) is str and not key.startswith("_") and is_optimizer(value)]
+    unique = {id(value): value for value in candidates}
+    return next(iter(unique.values())) if len(unique) == 1 else None
+
+
 def owns_any(optimizer: Any, parameters: list[Any]) -> bool | None:
     """Does ``optimizer`` train one of ``parameters``? None when it holds none at all."""
     owned = {id(p) for p in optimizer_parameters(optimizer)}
