@@ -178,3 +178,22 @@ def test_no_color_terminal_output(ip, monkeypatch) -> None:
     run = run_cells(ip, SNAPSHOT_CASES["item_then_backward"])
     panel = run.stdout.split("AttributeError")[-1]
     assert "\x1b[" not in panel and "z = y.item()" in panel
+
+
+def test_run_magic_errors_are_explained_once(ip, tmp_path):
+    """``%run`` prints the script's traceback itself (the custom hook never sees it): the panel
+    still follows, once, and names the script's variable and line."""
+    script = tmp_path / "train_script.py"
+    script.write_text("import torch\nw = torch.randn(3, requires_grad=True)\nh = torch.sigmoid(w)\n"
+                      "h *= 2\nh.sum().backward()\n")
+    run = run_cells(ip, [f"%run {script}"])
+    assert run.error is None  # %run handled it
+    assert "inplace operation" in run.stdout + run.stderr
+    d = run.diagnosis
+    assert d is not None and (d.kind, d.cause, d.variables[0], d.line) == \
+        ("inplace-modified", "augmented_assignment", "h", "h *= 2"), d
+    assert d.filename == str(script)
+    assert (run.stdout + run.stderr).count(d.title) == 1, run.stdout
+    # a later cell without an error shows no panel again
+    later = run_cells(ip, ["x = 1"])
+    assert later.diagnosis is None and d.title not in later.stdout + later.stderr

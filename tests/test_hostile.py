@@ -700,3 +700,85 @@ def test_hundred_thousand_node_graph_does_not_crash(tmp_path):
     assert lines[0].startswith("hook: None"), lines  # the setup cell
     assert lines[1].startswith("hook: ('inplace-modified'"), lines
     assert lines[2].startswith("hook: ('no-grad-fn'"), lines
+
+
+# --------------------------------------------------------------------------------------
+# User code reachable from saved tensors, modes and metaclasses (red-team round J)
+# --------------------------------------------------------------------------------------
+
+def test_checkpointed_forward_is_not_rerun_and_unpack_hooks_not_called(ip):
+    """Probing saved tensors must skip slots with user unpack hooks: activation checkpointing
+    would re-run the user's forward (moving BatchNorm's running statistics), and a
+    ``saved_tensors_hooks`` unpack hook is user code."""
+    ip.user_ns["CALLS"] = calls = []
+    run = run_cells(ip, [
+        "import torch, torch.nn as nn\nfrom torch.utils.checkpoint import checkpoint\n"
+        "class Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.bn = nn.BatchNorm1d(4)\n"
+        "    def forward(self, x):\n        CALLS.append('forward')\n        return torch.tanh(self.bn(x))\n"
+        "block = Block()\nw = torch.randn(4, requires_grad=True)\n"
+        "c = checkpoint(block, torch.randn(8, 4) * w, use_reentrant=False)\n"
+        "with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: CALLS.append('unpack') or t):\n"
+        "    hooked = torch.tanh(w) * w\n"
+        "s = torch.sigmoid(w)\ns.mul_(2)\nloss = c.sum() + hooked.sum() + s.sum()\n"
+        "batches = int(block.bn.num_batches_tracked)",
+        "loss.backward()",
+    ])
+    assert run.diagnosis is not None and run.diagnosis.kind == "inplace-modified", run.diagnosis
+    assert run.diagnosis.variables[0] == "s", run.diagnosis.variables
+    assert calls == ["forward"], calls  # the one forward of the setup cell, no recompute, no unpack
+    assert int(ip.user_ns["block"].bn.num_batches_tracked) == ip.user_ns["batches"]
+
+
+def test_torch_function_mode_sees_only_the_users_calls(ip):
+    ip.user_ns["CALLS"] = calls = []
+    ip.run_cell("import torch\nfrom torch.overrides import TorchFunctionMode\n"
+                "class Log(TorchFunctionMode):\n    def __torch_function__(self, f, t, a=(), k=None):\n"
+                "        CALLS.append(getattr(f, '__name__', str(f)))\n        return f(*a, **(k or {}))\n"
+                "x = torch.randn(3, requires_grad=True)\ny = x.exp()\ny.add_(1)\nmode = Log()\nmode.__enter__()",
+                store_history=True)
+    try:
+        before = len(calls)
+        run = run_cells(ip, ["y.sum().backward()"])
+    finally:
+        ip.run_cell("mode.__exit__(None, None, None)")
+    assert run.diagnosis is not None and run.diagnosis.kind == "inplace-modified"
+    assert calls[before:] == ["sum", "backward"], calls[before:]
+
+
+def test_metaclass_and_getattribute_of_user_classes_not_called(ip):
+    ip.user_ns["CALLS"] = calls = []
+    run_cells(ip, [
+        "import torch, torch.nn as nn\n"
+        "class Meta(type):\n    def __getattribute__(cls, n):\n        CALLS.append(n)\n        return type.__getattribute__(cls, n)\n"
+        "class Net(nn.Module, metaclass=Meta):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(3, 3)\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+        "class Cfg:\n    def __getattribute__(self, n):\n        CALLS.append(n)\n        return object.__getattribute__(self, n)\n"
+        "cfg = Cfg()\nnet = Net()\nwith torch.no_grad():\n    out = net(torch.randn(2, 3))\n"
+        "CALLS.clear()",
+        "out.sum().backward()",
+    ])
+    assert calls == [], calls
+
+
+def test_first_panel_keeps_pythons_random_stream(tmp_path):
+    """The terminal renderer imports rich lazily, whose import draws random bits: the user's
+    seeded ``random`` stream must be as if nothing had happened (a fresh process, rich not loaded)."""
+    script = tmp_path / "rng.py"
+    script.write_text(textwrap.dedent("""
+        import io, contextlib, random, sys
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance()
+        shell.run_line_magic("load_ext", "autograd_explain")
+        assert "rich" not in sys.modules
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            shell.run_cell("import random, torch\\nrandom.seed(0)\\nx = torch.randn(3, requires_grad=True)\\n"
+                           "with torch.no_grad():\\n    y = x * 2", store_history=True)
+            shell.run_cell("y.sum().backward()", store_history=True)
+            shell.run_cell("v = random.random()", store_history=True)
+        random.seed(0)
+        print(shell.user_ns["v"] == random.random(), "rich" in sys.modules)
+    """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                            cwd=str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["True", "True"], result.stdout + result.stderr[-2000:]

@@ -36,6 +36,8 @@ class _Installation:
 
 
 _installations: dict[int, _Installation] = {}
+#: "the notebook's namespace" (a %run script's error uses its own frames' globals instead)
+_USER_NS: Any = object()
 
 
 @magics_class
@@ -123,7 +125,40 @@ def load(shell: Any) -> None:
         return None
 
     shell.set_custom_exc(tuple(dict.fromkeys(HOOKED_EXCEPTIONS + tuple(previous_exceptions))), handler)
+    _watch_shown_errors(shell, state, magics)
     _installations[id(shell)] = state
+
+
+def _watch_shown_errors(shell: Any, state: _Installation, magics: "AutogradExplain") -> None:
+    """Explain errors IPython shows without raising them out of the cell (``%run script.py``).
+
+    ``%run`` catches the script's exception and prints it with ``showtraceback``,
+    which sets ``sys.last_value`` but never reaches the custom exception hook.
+    A cell that ended without an error but left a new ``sys.last_value`` showed
+    one: explain it, after its traceback. Only the id of the value seen before
+    the cell is kept, never the exception.
+    """
+    seen: list[int] = [id(getattr(sys, "last_value", None))]
+
+    def before(info: Any = None) -> None:
+        seen[0] = id(getattr(sys, "last_value", None))
+
+    def after(result: Any = None) -> None:
+        try:
+            if result is None or getattr(result, "error_in_exec", None) is not None \
+                    or getattr(result, "error_before_exec", None) is not None:
+                return
+            shown = getattr(sys, "last_value", None)
+            if shown is None or id(shown) == seen[0] or not isinstance(shown, HOOKED_EXCEPTIONS):
+                return
+            seen[0] = id(shown)
+            _show_explanation(shell, shown, magics, namespace=None)
+        except BaseException:
+            pass
+
+    shell.events.register("pre_run_cell", before)
+    shell.events.register("post_run_cell", after)
+    state.extras["shown_errors"] = (before, after)
 
 
 def unload(shell: Any) -> None:
@@ -152,6 +187,13 @@ def unload(shell: Any) -> None:
         if name in manager.registry and name not in state.registry:
             del manager.registry[name]
     shell.configurables[:] = [c for c in shell.configurables if type(c).__name__ not in ours]
+    watchers = state.extras.get("shown_errors")
+    if watchers:
+        for event, callback in zip(("pre_run_cell", "post_run_cell"), watchers):
+            try:
+                shell.events.unregister(event, callback)
+            except ValueError:
+                pass
     if state.magics is not None and state.magics.started_trace:
         from . import tracing
 
@@ -174,9 +216,25 @@ def _show_traceback(shell: Any, etype: type[BaseException], evalue: BaseExceptio
             pass
 
 
-def _show_explanation(shell: Any, evalue: BaseException, magics: AutogradExplain) -> None:
+def _show_explanation(shell: Any, evalue: BaseException, magics: AutogradExplain,
+                      namespace: Any = _USER_NS) -> None:
+    import random
+
+    # Python's global random stream is the user's: a library imported lazily while
+    # rendering (rich draws random bits at import time) must not move it.
+    random_state = random.getstate()
     try:
-        diagnosis, error = explain_or_error(evalue, shell.user_ns, language=magics.language or None, shell=shell)
+        _explain_and_display(shell, evalue, magics, shell.user_ns if namespace is _USER_NS else namespace)
+    finally:
+        try:
+            random.setstate(random_state)
+        except BaseException:
+            pass
+
+
+def _explain_and_display(shell: Any, evalue: BaseException, magics: AutogradExplain, namespace: Any) -> None:
+    try:
+        diagnosis, error = explain_or_error(evalue, namespace, language=magics.language or None, shell=shell)
         if error is not None:
             print(f"autograd_explain: the explanation is unavailable ({type(error).__name__}).", file=sys.stderr)
             return

@@ -61,9 +61,16 @@ def _is_custom_function_node(node: Any) -> bool:
 
 
 def probe(node: Any) -> Probe | None:
-    """Read each saved tensor of ``node``; report the first that fails and why."""
+    """Read each saved tensor of ``node``; report the first that fails and why.
+
+    A slot with a user ``unpack_hook`` (``saved_tensors_hooks``, activation
+    checkpointing, which re-runs the user's forward) is never unpacked: that
+    would run user code and could change module state.
+    """
     for attribute in saved_attributes(node):
         try:
+            if _hooked(_raw_slot(node, attribute)):
+                continue
             getattr(node, attribute)
         except RuntimeError as error:
             text = str(error)
@@ -74,6 +81,22 @@ def probe(node: Any) -> Probe | None:
         except Exception:
             continue
     return None
+
+
+def _raw_slot(node: Any, attribute: str) -> Any:
+    """The ``SavedTensor`` object(s) behind a saved slot, read without unpacking."""
+    if attribute == "saved_tensors":
+        import torch
+
+        return torch._C._FunctionBase._raw_saved_tensors.__get__(node)
+    return getattr(node, "_raw" + attribute)
+
+
+def _hooked(raw: Any) -> bool:
+    """A saved slot (one SavedTensor or a sequence of them) with a user unpack hook."""
+    if type(raw) in (list, tuple):
+        return any(item is not None and item.unpack_hook is not None for item in raw)
+    return raw is not None and raw.unpack_hook is not None
 
 
 def find_problem(root: Any, problem: str, limit: int = MAX_VISITS) -> Probe | None:

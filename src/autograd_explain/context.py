@@ -10,6 +10,7 @@ the only object that references live frames and tensors, and
 from __future__ import annotations
 
 import ast
+import re
 import os
 
 import sysconfig
@@ -239,8 +240,10 @@ class Analysis:
             candidates.extend(_ancestors(node))
         if self.raising_stmt is not None:
             candidates.extend(ast.walk(self.raising_stmt.node))
+        match = re.search(r"\belement (\d+) of tensors", self.parsed.message or "")
+        element = int(match.group(1)) if match else 0
         for candidate in candidates:
-            target = _backward_target(candidate)
+            target = _backward_target(candidate, element)
             if target is not None:
                 return target
         return None
@@ -328,8 +331,9 @@ def _ancestors(node: ast.AST) -> Iterator[ast.AST]:
         parent = getattr(parent, "parent", None)
 
 
-def _backward_target(node: ast.AST) -> ast.expr | None:
-    """For ``t.backward()``, ``torch.autograd.grad(t, ...)``: the ``t`` expression."""
+def _backward_target(node: ast.AST, element: int = 0) -> ast.expr | None:
+    """For ``t.backward()``, ``torch.autograd.grad(t, ...)``: the ``t`` expression (for a list of
+    outputs, ``backward([a, b])``, the ``element``-th one: torch names it, "element 1 of tensors")."""
     if isinstance(node, ast.Attribute) and node.attr == "backward" and not _is_autograd(node):
         return node.value
     if isinstance(node, ast.Call):
@@ -340,7 +344,8 @@ def _backward_target(node: ast.AST) -> ast.expr | None:
             first = node.args[0] if node.args else next(
                 (k.value for k in node.keywords if k.arg in ("outputs", "tensors")), None)
             if isinstance(first, (ast.List, ast.Tuple)) and first.elts:
-                return first.elts[0]
+                chosen = first.elts[element] if element < len(first.elts) else first.elts[0]
+                return None if isinstance(chosen, ast.Starred) else chosen
             return first
     return None
 

@@ -38,8 +38,8 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def _plain(fn: Any, *args: Any) -> Any:
-    """Call a torch C accessor with subclass ``__torch_function__`` disabled."""
-    with torch._C.DisableTorchFunctionSubclass():
+    """Call a torch C accessor with ``__torch_function__`` (subclasses and modes) disabled."""
+    with torch._C.DisableTorchFunction():
         return fn(*args)
 
 
@@ -90,7 +90,7 @@ def shape_text(dims: tuple[int, ...]) -> str:
 
 def tensor_facts(t: torch.Tensor) -> dict[str, object]:
     """The facts the panel shows for one tensor, as plain data."""
-    facts: dict[str, object] = {"type": type(t).__name__}
+    facts: dict[str, object] = {"type": type_name(t)}
     readers = {
         "requires_grad": requires_grad,
         "grad_fn": lambda x: node_name(grad_fn(x)),
@@ -113,7 +113,7 @@ def value_facts(obj: object) -> dict[str, object]:
     """Facts for a non-tensor value (a Python number, an array, a module)."""
     if is_tensor(obj):
         return tensor_facts(obj)  # type: ignore[arg-type]
-    facts: dict[str, object] = {"type": type(obj).__name__}
+    facts: dict[str, object] = {"type": type_name(obj)}
     if type(obj) in (int, float, bool, complex):
         facts["value"] = repr(obj)
     if is_module(obj):
@@ -123,10 +123,38 @@ def value_facts(obj: object) -> dict[str, object]:
     return facts
 
 
+def _type_slot(cls: type, slot: str, default: Any) -> Any:
+    """A class's ``__name__``/``__qualname__``/``__module__``/``__mro__`` read through ``type``'s
+    own descriptors: a metaclass ``__getattribute__`` never runs."""
+    try:
+        if slot == "__module__":
+            found = type.__dict__["__dict__"].__get__(cls).get("__module__", default)  # type: ignore[index]
+        else:
+            found = type.__dict__[slot].__get__(cls)  # type: ignore[index]
+    except Exception:
+        return default
+    return found
+
+
+def type_name(obj: object) -> str:
+    found = _type_slot(type(obj), "__name__", "?")
+    return found if type(found) is str else "?"
+
+
+def type_qualname(obj: object) -> str | None:
+    found = _type_slot(type(obj), "__qualname__", None)
+    return found if type(found) is str else None
+
+
+def type_module(obj: object) -> str:
+    found = _type_slot(type(obj), "__module__", "")
+    return found if type(found) is str else ""
+
+
 def instance_dict(obj: object) -> Mapping[str, Any]:
     """``obj.__dict__`` read through the type's own slot (never a user property)."""
     try:
-        for klass in type(obj).__mro__:
+        for klass in _type_slot(type(obj), "__mro__", ()):
             slot = type.__dict__["__dict__"].__get__(klass).get("__dict__")  # type: ignore[index]
             if slot is None:
                 continue

@@ -63,19 +63,22 @@ def _explain(exc: BaseException, namespace: Mapping[str, Any] | None, language: 
 
     if shell is None:
         shell = running_shell()
-    grad_mode = torch.is_grad_enabled()
-    analysis = Analysis(exc, parsed, namespace, shell)
-    try:
-        # Reading saved tensors or parameters must not record anything.
-        with torch.no_grad():
-            finding = run_rule(analysis)
-        if finding is None:
-            return None
-        raised_at = _raised_at(analysis)
-        cell = _cell_of(analysis, finding)
-    finally:
-        analysis.release()
-        torch.set_grad_enabled(grad_mode)
+    # A user's TorchFunctionMode (or tensor subclass) must not see our reads, nor the
+    # grad-mode switch below.
+    with torch._C.DisableTorchFunction():
+        grad_mode = torch.is_grad_enabled()
+        analysis = Analysis(exc, parsed, namespace, shell)
+        try:
+            # Reading saved tensors or parameters must not record anything.
+            with torch.no_grad():
+                finding = run_rule(analysis)
+            if finding is None:
+                return None
+            raised_at = _raised_at(analysis)
+            cell = _cell_of(analysis, finding)
+        finally:
+            analysis.release()
+            torch.set_grad_enabled(grad_mode)
     return build_diagnosis(finding, language, raised_at=raised_at, cell=cell)
 
 

@@ -343,7 +343,7 @@ class Provenance:
             return Value(kind="module", grad=live.module_requires_grad(obj), source=name)
         if type(obj) in (int, float, bool, complex):
             return replace(base, kind="number", grad=False)
-        if type(obj).__module__.startswith("numpy"):
+        if live.type_module(obj).startswith("numpy"):
             return replace(base, kind="array", grad=False)
         return replace(base, kind="other" if base.kind == "unknown" else base.kind)
 
@@ -486,9 +486,9 @@ class Provenance:
         """``net.cache`` where a method of ``net``'s class did ``self.cache = h.detach()``."""
         owner, attribute = dotted.rsplit(".", 1)
         obj = self.live_value(owner, stmt.scope)
-        if obj is live.MISSING or live.is_tensor(obj) or type(obj).__module__ == "builtins":
+        if obj is live.MISSING or live.is_tensor(obj) or live.type_module(obj) == "builtins":
             return None
-        qualname = getattr(type(obj), "__qualname__", None)
+        qualname = live.type_qualname(obj)
         if not isinstance(qualname, str):
             return None
         definitions = self.timeline.self_attribute_definitions(qualname, attribute)
@@ -692,7 +692,7 @@ class Provenance:
         """Evaluate the ``forward`` of a module whose class was defined in the user's code."""
         if not live.is_module(module):
             return None
-        qualname = getattr(type(module), "__qualname__", "")
+        qualname = live.type_qualname(module) or ""
         # The class may have been redefined since this module was made: run its own forward.
         code = live.code_of(live.class_attribute(type(module), "forward"))
         definition = self.timeline.function(f"{qualname}.forward", code=code)

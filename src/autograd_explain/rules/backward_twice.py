@@ -1036,7 +1036,7 @@ def _carried_in_module(analysis: Analysis, closure: dict[str, Stmt], stmt: Stmt)
         module = analysis.provenance.live_value(name, stmt.scope)
         if not live.is_module(module):
             continue
-        prefix = getattr(type(module), "__qualname__", "") + "."
+        prefix = (live.type_qualname(module) or "") + "."
         for candidate in analysis.timeline.stmts:
             if not (candidate.scope or "").startswith(prefix):
                 continue

@@ -121,7 +121,7 @@ def _attributes(path: str, scope: str | None, obj: Any) -> Iterator[tuple[Holder
     for attribute, item in list(live.instance_dict(obj).items()):
         if type(attribute) is not str or attribute.startswith("_"):
             continue
-        if live.is_tensor(item) and type(item).__name__ != "Parameter":
+        if live.is_tensor(item) and live.type_name(item) != "Parameter":
             yield Holder(f"{path}.{attribute}", scope, False), item
         else:
             for element in _elements(item) or ():
@@ -146,7 +146,7 @@ def _elements(value: Any) -> list[Any] | None:
 
 def _plain_instance(value: Any) -> bool:
     """An instance of a class the notebook defined (its ``__dict__`` is read statically)."""
-    return getattr(type(value), "__module__", None) == "__main__" and not isinstance(value, type)
+    return live.type_module(value) == "__main__" and not issubclass(type(value), type)
 
 
 def _bound_in_this_run(analysis: Analysis) -> set[tuple[str | None, str]]:

@@ -87,7 +87,7 @@ def _instance_path(analysis: Analysis, write: Write) -> str | None:
         return None
     class_name = write.stmt.scope.rsplit(".", 1)[0]
     for path, module in _modules_of_target(analysis):
-        if getattr(type(module), "__qualname__", None) == class_name:
+        if live.type_qualname(module) == class_name:
             return path + write.name[len("self"):]
     return None
 
@@ -318,7 +318,7 @@ def _live_inplace_modules(analysis: Analysis) -> dict[str, str]:
     found: dict[str, str] = {}
     for path, module in _modules_of_target(analysis):
         if live.instance_dict(module).get("inplace") is True:
-            found.setdefault(path, type(module).__name__)
+            found.setdefault(path, live.type_name(module))
     analysis._inplace_modules = found  # type: ignore[attr-defined]
     return found
 

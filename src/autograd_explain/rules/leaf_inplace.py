@@ -55,7 +55,7 @@ def diagnose(analysis: Analysis) -> Finding:
 def _rewrite(stmt, write: InplaceWrite, value: object) -> str:
     """Out of place; a module's parameter attribute cannot hold a computed tensor, so use a local."""
     spelled = rewrite(stmt, write)
-    if "." in write.name and live.is_tensor(value) and type(value).__name__ == "Parameter" \
+    if "." in write.name and live.is_tensor(value) and live.type_name(value) == "Parameter" \
             and spelled.startswith(write.name + " = "):
         return write.name.rsplit(".", 1)[-1] + spelled[len(write.name):]
     return spelled
@@ -101,7 +101,7 @@ def _is_parameter_update(analysis: Analysis, write: InplaceWrite, stmt, value: o
     reads_grad = any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(node))
     if reads_grad:
         return True
-    if live.is_tensor(value) and type(value).__name__ == "Parameter" and write.form in ("augmented", "method") \
+    if live.is_tensor(value) and live.type_name(value) == "Parameter" and write.form in ("augmented", "method") \
             and write.op in ("sub", "add", "sub_", ".sub_()", ".add_()", ".mul_()", "mult"):
         return True
     # for p in model.parameters(): p -= lr * ...
