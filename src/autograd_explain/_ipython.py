@@ -125,40 +125,53 @@ def load(shell: Any) -> None:
         return None
 
     shell.set_custom_exc(tuple(dict.fromkeys(HOOKED_EXCEPTIONS + tuple(previous_exceptions))), handler)
-    _watch_shown_errors(shell, state, magics)
+    _watch_shown_errors(shell, state)
     _installations[id(shell)] = state
 
 
-def _watch_shown_errors(shell: Any, state: _Installation, magics: "AutogradExplain") -> None:
+def _watch_shown_errors(shell: Any, state: _Installation) -> None:
     """Explain errors IPython shows without raising them out of the cell (``%run script.py``).
 
     ``%run`` catches the script's exception and prints it with ``showtraceback``,
     which sets ``sys.last_value`` but never reaches the custom exception hook.
     A cell that ended without an error but left a new ``sys.last_value`` showed
     one: explain it, after its traceback. Only the id of the value seen before
-    the cell is kept, never the exception.
+    the cell is kept, never the exception. The callbacks are module functions,
+    so that loading twice registers the very same objects.
     """
-    seen: list[int] = [id(getattr(sys, "last_value", None))]
+    state.extras["seen_error"] = id(getattr(sys, "last_value", None))
+    shell.events.register("pre_run_cell", _before_cell)
+    shell.events.register("post_run_cell", _after_cell)
 
-    def before(info: Any = None) -> None:
-        seen[0] = id(getattr(sys, "last_value", None))
 
-    def after(result: Any = None) -> None:
-        try:
-            if result is None or getattr(result, "error_in_exec", None) is not None \
-                    or getattr(result, "error_before_exec", None) is not None:
-                return
-            shown = getattr(sys, "last_value", None)
-            if shown is None or id(shown) == seen[0] or not isinstance(shown, HOOKED_EXCEPTIONS):
-                return
-            seen[0] = id(shown)
-            _show_explanation(shell, shown, magics, namespace=None)
-        except BaseException:
-            pass
+def _running_installation() -> "tuple[Any, _Installation] | tuple[None, None]":
+    from IPython import get_ipython
 
-    shell.events.register("pre_run_cell", before)
-    shell.events.register("post_run_cell", after)
-    state.extras["shown_errors"] = (before, after)
+    shell = get_ipython()
+    state = _installations.get(id(shell)) if shell is not None else None
+    return (shell, state) if state is not None else (None, None)
+
+
+def _before_cell(info: Any = None) -> None:
+    _, state = _running_installation()
+    if state is not None:
+        state.extras["seen_error"] = id(getattr(sys, "last_value", None))
+
+
+def _after_cell(result: Any = None) -> None:
+    try:
+        shell, state = _running_installation()
+        if state is None or state.magics is None or result is None \
+                or getattr(result, "error_in_exec", None) is not None \
+                or getattr(result, "error_before_exec", None) is not None:
+            return
+        shown = getattr(sys, "last_value", None)
+        if shown is None or id(shown) == state.extras.get("seen_error") or not isinstance(shown, HOOKED_EXCEPTIONS):
+            return
+        state.extras["seen_error"] = id(shown)
+        _show_explanation(shell, shown, state.magics, namespace=None)
+    except BaseException:
+        pass
 
 
 def unload(shell: Any) -> None:
@@ -187,13 +200,11 @@ def unload(shell: Any) -> None:
         if name in manager.registry and name not in state.registry:
             del manager.registry[name]
     shell.configurables[:] = [c for c in shell.configurables if type(c).__name__ not in ours]
-    watchers = state.extras.get("shown_errors")
-    if watchers:
-        for event, callback in zip(("pre_run_cell", "post_run_cell"), watchers):
-            try:
-                shell.events.unregister(event, callback)
-            except ValueError:
-                pass
+    for event, callback in (("pre_run_cell", _before_cell), ("post_run_cell", _after_cell)):
+        try:
+            shell.events.unregister(event, callback)
+        except ValueError:
+            pass
     if state.magics is not None and state.magics.started_trace:
         from . import tracing
 

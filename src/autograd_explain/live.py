@@ -147,7 +147,12 @@ def type_qualname(obj: object) -> str | None:
 
 
 def type_module(obj: object) -> str:
-    found = _type_slot(type(obj), "__module__", "")
+    return class_module(type(obj))
+
+
+def class_module(cls: type) -> str:
+    """The module a class was defined in (``__main__`` for a notebook's classes)."""
+    found = _type_slot(cls, "__module__", "")
     return found if type(found) is str else ""
 
 

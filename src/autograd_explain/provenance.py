@@ -474,6 +474,9 @@ class Provenance:
         if node.attr in PROPAGATING_ATTRIBUTES:
             return base
         if dotted and "()" not in dotted:
+            through_property = self._property_value(node, stmt)
+            if through_property is not None:
+                return through_property
             obj = self.live_value(dotted, stmt.scope)
             set_in_method = self._set_in_a_method(dotted, stmt)
             if obj is not live.MISSING:
@@ -481,6 +484,25 @@ class Provenance:
             if set_in_method is not None:
                 return set_in_method
         return base if base.kind == "tensor" else UNKNOWN
+
+    def _property_value(self, node: ast.Attribute, stmt: Stmt) -> Value | None:
+        """``probe.features`` where ``features`` is a property of the user's class: what its getter
+        returns, evaluated from its source (the getter itself is never called)."""
+        owner_name = dotted_name(node.value)
+        if not owner_name or "()" in owner_name:
+            return None
+        owner = self.live_value(owner_name, stmt.scope)
+        if owner is live.MISSING or issubclass(type(owner), type) or live.type_module(owner) == "builtins":
+            return None
+        prop = live.class_attribute(type(owner), node.attr)
+        if type(prop) is not property:
+            return None
+        getter = property.__dict__["fget"].__get__(prop)
+        definition = self._definition_of(getter) if type(getter) is types.FunctionType else None
+        if definition is None:
+            return None
+        return self._user_function_call(definition, ast.Call(func=node, args=[], keywords=[]), [Value(kind="other")],
+                                        {}, stmt, self_object=owner)
 
     def _set_in_a_method(self, dotted: str, stmt: Stmt) -> Value | None:
         """``net.cache`` where a method of ``net``'s class did ``self.cache = h.detach()``."""
@@ -520,6 +542,10 @@ class Provenance:
             if live.is_module(callee):
                 module = self._from_live(name, callee, None)
                 return self._module_call(module, args + list(kwargs.values()), stmt, node, name=name, obj=callee)
+            found = self._static_callable(func, stmt)
+            if found is not None:
+                definition, prepend = found
+                return self._user_function_call(definition, node, prepend + args, kwargs, stmt)
             method = self._user_method(func, stmt)
             if method is not None:
                 definition, owner = method
@@ -532,6 +558,53 @@ class Provenance:
         if isinstance(func, ast.Name):
             return self._function_call(func.id, func.id, node, args, kwargs, stmt)
         return _merge(args + list(kwargs.values()))
+
+    def _definition_of(self, function: Any) -> Stmt | None:
+        """The ``def`` (in a cell, or a user file loaded for it) a live plain function runs."""
+        code = live.code_of(function)
+        qualname = getattr(code, "co_qualname", None)
+        if code is None or not isinstance(qualname, str) or "<locals>" in qualname:
+            return None
+        definition = self.timeline.function(qualname, code=code)
+        if definition is None and self._load_source_of(function):
+            definition = self.timeline.function(qualname, code=code)
+        return definition
+
+    def _static_callable(self, func: ast.Attribute, stmt: Stmt) -> tuple[Stmt, list[Value]] | None:
+        """``mod.helper(...)`` (a function of an imported user module), ``Loss.compute(...)`` (a
+        static or class method of a user class): its ``def`` and the values bound before the
+        call's own arguments (``cls``)."""
+        owner_name = dotted_name(func.value)
+        if not owner_name or "()" in owner_name:
+            return None
+        owner = self.live_value(owner_name, stmt.scope)
+        if issubclass(type(owner), types.ModuleType):
+            function = live.instance_dict(owner).get(func.attr)
+            prepend: list[Value] = []
+        elif issubclass(type(owner), type) and live.class_module(owner) not in ("builtins", ""):
+            function = live.class_attribute(owner, func.attr)
+            prepend = []
+            if type(function) is classmethod:
+                prepend = [Value(kind="other")]
+            if type(function) in (staticmethod, classmethod):
+                function = type(function).__dict__["__func__"].__get__(function)
+        else:
+            return None
+        if type(function) is not types.FunctionType:
+            return None
+        definition = self._definition_of(function)
+        return (definition, prepend) if definition is not None else None
+
+    def _instance_call(self, obj: Any) -> Stmt | None:
+        """``scorer(x)`` where ``scorer`` is an instance of a user class with ``__call__``."""
+        if obj is live.MISSING or live.is_tensor(obj) or issubclass(type(obj), (type, types.ModuleType)) \
+                or type(obj) in (types.FunctionType, types.BuiltinFunctionType, types.MethodType):
+            return None
+        module = live.type_module(obj)
+        if module == "builtins" or module.split(".")[0] in ("torch", "numpy"):
+            return None
+        function = live.class_attribute(type(obj), "__call__")
+        return self._definition_of(function) if type(function) is types.FunctionType else None
 
     def _user_method(self, func: ast.Attribute, stmt: Stmt) -> tuple[Stmt, Any] | None:
         """``obj.method`` where ``obj`` is a live instance of a class the user defined (a plain
@@ -626,6 +699,10 @@ class Provenance:
         if live.is_module(callee):
             return self._module_call(self._from_live(full, callee, None), everything, stmt, node, name=full,
                                      obj=callee)
+        called = self._instance_call(callee)
+        if called is not None:
+            return self._user_function_call(called, node, [Value(kind="other")] + args, kwargs, stmt,
+                                            self_object=callee)
         code = live.code_of(callee)
         # A top-level call ran the version defined before it; deeper down, the live one.
         before = stmt.index if stmt.scope is None else None

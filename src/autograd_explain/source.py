@@ -179,7 +179,7 @@ class Timeline:
             if isinstance(stmt.node, ast.Global) and stmt.scope is not None:
                 declared_global.setdefault(stmt.scope, set()).update(stmt.node.names)
             if isinstance(stmt.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.inner_scope:
-                function_locals[stmt.inner_scope] = _local_names(stmt.node)
+                function_locals[stmt.inner_scope] = local_names(stmt.node)
             for definition in _definitions_of(stmt):
                 if stmt.scope is not None and definition.name in declared_global.get(stmt.scope, ()):
                     # `global feats` then `feats = ...` in a function: the module's feats
@@ -540,7 +540,7 @@ def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
         yield Definition(node.name, stmt, None)
 
 
-def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+def local_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Names local to ``function``: its parameters and every name its own body binds."""
     names = {"self", "cls"}
     arguments = function.args

@@ -138,4 +138,23 @@ CASES = [
          'optimizer.zero_grad()\nloss = mse_b(model, t_b)\nloss.backward()'],
         'requires-grad-nonleaf', 'nonleaf_flag', 'x_b_lower', 'x_b_lower.requires_grad = True',
     ),
+    Case(
+        'i_dataclass_config_int_init_for_temperature_parameter',
+        'https://github.com/pytorch/pytorch/issues/53466 (integer tensors cannot require grad) pattern via a dataclass config: init_temperature is annotated float but written as the int literal 1',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport torch.optim as optim\nimport numpy as np\nimport math\nimport copy\nimport random\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\nrandom.seed(0)\ntorch.set_grad_enabled(True)",
+         'from dataclasses import dataclass\n\n@dataclass\nclass ModelConfig:\n    d_in: int = 10\n    d_emb: int = 8\n    init_temperature: float = 1',
+         'class ContrastiveModel(nn.Module):\n    def __init__(self, cfg: ModelConfig):\n        super().__init__()\n        self.encoder = nn.Linear(cfg.d_in, cfg.d_emb)\n        self.temperature = nn.Parameter(torch.tensor(cfg.init_temperature))\n    def forward(self, a, b):\n        za, zb = F.normalize(self.encoder(a), dim=-1), F.normalize(self.encoder(b), dim=-1)\n        return za @ zb.T / self.temperature',
+         'cfg = ModelConfig()\nmodel = ContrastiveModel(cfg)'],
+        'dtype-no-grad', 'integer_tensor', 'self.temperature', 'self.temperature = nn.Parameter(torch.tensor(cfg.init_temperature))',
+    ),
+    Case(
+        'i_pinn_points_converted_after_requires_grad_then_flag_set',
+        'https://discuss.pytorch.org/t/how-to-define-a-leaf-tensor-in-pytorch-0-4-1/28461 (requires_grad set before .cuda() makes a non-leaf) with a dtype conversion: collocation points made from a float64 NumPy array with requires_grad=True, then .to(torch.float32); the residual helper sets the flag again',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport torch.optim as optim\nimport numpy as np\nimport math\nimport copy\nimport random\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\nrandom.seed(0)\ntorch.set_grad_enabled(True)",
+         'model = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))\nx_np = np.linspace(0, 1, 50).reshape(-1, 1)',
+         'x = torch.tensor(x_np, requires_grad=True).to(torch.float32)',
+         'def physics_loss(model, x):\n    x.requires_grad = True\n    u = model(x)\n    u_x = torch.autograd.grad(u, x, torch.ones_like(u), create_graph=True)[0]\n    return ((u_x - torch.cos(x)) ** 2).mean()',
+         'loss = physics_loss(model, x)\nloss.backward()'],
+        'requires-grad-nonleaf', 'nonleaf_flag', 'x', 'x.requires_grad = True',
+    ),
 ]

@@ -173,4 +173,23 @@ CASES = [
          'for iteration in range(3):\n    meta_optimizer.zero_grad()\n    x_s, y_s = sample_task()\n    adapted = inner_adapt(model, x_s, y_s)\n    meta_loss = F.mse_loss(adapted(x_s), y_s)\n    meta_loss.backward()\n    meta_optimizer.step()'],
         'leaf-inplace', 'parameter_update', 'p', 'p -= inner_lr * g',
     ),
+    Case(
+        'i_model_ema_update_outside_no_grad',
+        "https://github.com/huggingface/pytorch-image-models/pull/1552 ('Use in-place operations for EMA'; timm's ModelEmaV2 wraps the update in torch.no_grad()) pattern: a hand-written ModelEMA class copies the model with deepcopy (parameters still require grad) and updates them in place without no_grad",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport torch.optim as optim\nimport numpy as np\nimport math\nimport copy\nimport random\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\nrandom.seed(0)\ntorch.set_grad_enabled(True)",
+         'class Net(nn.Module):\n    def __init__(self, d_in=6, d_h=16, d_out=3):\n        super().__init__()\n        self.fc1 = nn.Linear(d_in, d_h)\n        self.fc2 = nn.Linear(d_h, d_out)\n    def forward(self, x):\n        return self.fc2(F.relu(self.fc1(x)))',
+         'class ModelEMA:\n    """Exponential moving average of the model weights (for evaluation)."""\n    def __init__(self, model, decay=0.999):\n        self.ema = copy.deepcopy(model)\n        self.ema.eval()\n        self.decay = decay\n\n    def update(self, model):\n        for ema_p, p in zip(self.ema.parameters(), model.parameters()):\n            ema_p.mul_(self.decay).add_(p.detach(), alpha=1 - self.decay)',
+         'model = Net()\nema = ModelEMA(model, decay=0.99)\noptimizer = optim.Adam(model.parameters(), lr=1e-3)\nxb, yb = torch.randn(8, 6), torch.randint(0, 3, (8,))',
+         'for step in range(3):\n    optimizer.zero_grad()\n    loss = F.cross_entropy(model(xb), yb)\n    loss.backward()\n    optimizer.step()\n    ema.update(model)'],
+        'leaf-inplace', 'parameter_update', 'ema_p', 'ema_p.mul_(self.decay).add_(p.detach(), alpha=1 - self.decay)',
+    ),
+    Case(
+        'j_partial_of_bound_method_parameter_update',
+        'step = functools.partial(trainer.step, x) called from a list comprehension; Trainer.step updates the parameters by hand outside torch.no_grad()',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)\nimport functools",
+         'class Trainer:\n    def __init__(self, model, lr):\n        self.model = model\n        self.lr = lr\n    def step(self, x, y):\n        pred = self.model(x)\n        loss = ((pred - y) ** 2).mean()\n        loss.backward()\n        for p in self.model.parameters():\n            p -= self.lr * p.grad\n        return loss.item()',
+         'trainer = Trainer(nn.Linear(3, 1), lr=0.05)\nx = torch.randn(10, 3)\ny = torch.randn(10, 1)\nstep = functools.partial(trainer.step, x)',
+         'history = [step(y) for _ in range(3)]'],
+        'leaf-inplace', 'parameter_update', 'p', 'p -= self.lr * p.grad',
+    ),
 ]

@@ -231,4 +231,23 @@ CASES = [
          'optimizer.zero_grad()\nloss = criterion(model(xb), targets)\nloss.backward()\noptimizer.step()'],
         'non-scalar-backward', 'reduction_none', 'loss', "return F.binary_cross_entropy_with_logits(logits, targets, pos_weight=self.pos_weight, reduction='none')",
     ),
+    Case(
+        'i_byol_loss_fn_returns_per_sample_loss',
+        "https://github.com/MrChenFeng/Adaptive-Soft-Contrastive-Learning_ICPR2022/issues/2 ('when I set the model to byol ... grad can be implicitly created only for scalar outputs ... the loss is not a scalar') / https://github.com/open-mmlab/mmselfsup/issues/118 (BYOL loss 2 - 2 * (x * y).sum(dim=-1)); online network + EMA target network",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport torch.optim as optim\nimport numpy as np\nimport math\nimport copy\nimport random\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\nrandom.seed(0)\ntorch.set_grad_enabled(True)",
+         'def mlp(d_in, d_h, d_out):\n    return nn.Sequential(nn.Linear(d_in, d_h), nn.BatchNorm1d(d_h), nn.ReLU(inplace=True), nn.Linear(d_h, d_out))\n\nonline_encoder = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), mlp(16, 32, 8))  # backbone + projector\nonline_predictor = mlp(8, 32, 8)\ntarget_encoder = copy.deepcopy(online_encoder)\nfor p in target_encoder.parameters():\n    p.requires_grad = False\nopt = optim.Adam(list(online_encoder.parameters()) + list(online_predictor.parameters()), lr=3e-4)',
+         'def loss_fn(x, y):\n    x = F.normalize(x, dim=-1, p=2)\n    y = F.normalize(y, dim=-1, p=2)\n    return 2 - 2 * (x * y).sum(dim=-1)',
+         'images = torch.randn(16, 12)\nview_one = images + 0.1 * torch.randn_like(images)\nview_two = images + 0.1 * torch.randn_like(images)',
+         'online_pred = online_predictor(online_encoder(view_one))\nwith torch.no_grad():\n    target_proj = target_encoder(view_two)\nloss = loss_fn(online_pred, target_proj.detach())\nopt.zero_grad()\nloss.backward()'],
+        'non-scalar-backward', 'unreduced_output', 'loss', 'return 2 - 2 * (x * y).sum(dim=-1)',
+    ),
+    Case(
+        'j_complex_energy_autograd_grad_real_scalar',
+        "variational quantum toy: energy <psi|H|psi> left complex (forgot .real) and differentiated with torch.autograd.grad -> 'grad can be implicitly created only for real scalar outputs but got complex64'",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'psi = torch.randn(3, dtype=torch.cfloat, requires_grad=True)\nH = torch.randn(3, 3, dtype=torch.cfloat)\nH = H + H.conj().T',
+         'energy = (psi.conj() * (H @ psi)).sum()',
+         'g, = torch.autograd.grad(energy, psi)'],
+        'non-scalar-backward', 'complex_output', 'energy', 'energy = (psi.conj() * (H @ psi)).sum()',
+    ),
 ]

@@ -117,4 +117,23 @@ CASES = [
          'loss.backward()'],
         'python-number', 'numpy', 'loss', 'return np.mean(weights * (pred.detach().numpy() - target.numpy()) ** 2)', error='AttributeError',
     ),
+    Case(
+        'i_info_nce_written_with_math_exp',
+        'https://discuss.pytorch.org/t/getting-error-float-object-has-no-attribute-backward/98597 (linked from https://github.com/swz30/MPRNet/issues/108) / https://github.com/bnu-wangxun/Deep_Metric/issues/26 pattern in a contrastive (InfoNCE) loss written from the formula with math.exp / math.log',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport torch.optim as optim\nimport numpy as np\nimport math\nimport copy\nimport random\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\nrandom.seed(0)\ntorch.set_grad_enabled(True)",
+         'encoder = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 8))\noptimizer = optim.Adam(encoder.parameters(), lr=1e-3)',
+         'def info_nce(z_a, z_p, z_n, tau=0.1):\n    pos = F.cosine_similarity(z_a, z_p, dim=0) / tau\n    neg = F.cosine_similarity(z_a.unsqueeze(0), z_n, dim=1) / tau\n    return -math.log(math.exp(pos) / (math.exp(pos) + torch.exp(neg).sum()))',
+         'anchor, positive = torch.randn(10), torch.randn(10)\nnegatives = torch.randn(6, 10)',
+         'z_a, z_p, z_n = encoder(anchor), encoder(positive), encoder(negatives)\nloss = info_nce(z_a, z_p, z_n)\noptimizer.zero_grad()\nloss.backward()'],
+        'python-number', 'python_math', 'loss', 'return -math.log(math.exp(pos) / (math.exp(pos) + torch.exp(neg).sum()))', error='AttributeError',
+    ),
+    Case(
+        'j_staticmethod_float_loss',
+        'a Losses namespace class with a @staticmethod mse that returns float(...)',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'class Losses:\n    @staticmethod\n    def mse(pred, target):\n        return float(F.mse_loss(pred, target))',
+         'model = nn.Linear(3, 1)\nx = torch.randn(6, 3)\ny = torch.randn(6, 1)',
+         'loss = Losses.mse(model(x), y)\nloss.backward()'],
+        'python-number', 'python_math', 'loss', 'return float(F.mse_loss(pred, target))', error='AttributeError',
+    ),
 ]

@@ -75,4 +75,22 @@ CASES = [
          'out = attn(tokens)'],
         'view-inplace', 'multi_output_view', 'q', 'q *= self.scale',
     ),
+    Case(
+        'j_chunk_then_functional_relu_inplace',
+        "GLU-style forward: a, b = h.chunk(2); a = F.relu(a, inplace=True) -> 'Output 0 of Split is a view ...'",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'class GLU(nn.Module):\n    def __init__(self, d):\n        super().__init__()\n        self.proj = nn.Linear(d, 2 * d)\n    def forward(self, x):\n        h = self.proj(x)\n        a, b = h.chunk(2, dim=-1)\n        a = F.relu(a, inplace=True)\n        return a * torch.sigmoid(b)',
+         'glu = GLU(4)\nx = torch.randn(3, 4)',
+         'out = glu(x)'],
+        'view-inplace', 'multi_output_view', 'a', 'a = F.relu(a, inplace=True)',
+    ),
+    Case(
+        'j_view_of_embedding_row_made_in_no_grad',
+        'a view of a leaf parameter row taken under no_grad (to inspect it), zeroed later with grad on -> the view-inplace no_grad message, not the leaf-inplace one',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'emb = nn.Embedding(10, 4)',
+         'with torch.no_grad():\n    pad_vec = emb.weight[0]\nprint(pad_vec.norm())',
+         'pad_vec.zero_()  # make the padding row zero'],
+        'view-inplace', 'view_from_no_grad', 'pad_vec', 'pad_vec.zero_()  # make the padding row zero',
+    ),
 ]

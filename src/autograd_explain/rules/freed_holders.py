@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from .. import autograd_graph, live
 from ..context import Analysis
-from ..source import Stmt, dotted_name
+from ..source import Stmt, local_names, dotted_name
 
 #: bounded walks: the target's graph, and each holder's graph
 _GRAPH_LIMIT = 20_000
@@ -258,6 +258,10 @@ def earlier_consumer(analysis: Analysis, holder: Holder) -> Consumer | None:
             if definition is None or definition.inner_scope == raising_scope:
                 continue
             parameter = _parameter_for(definition.node, call, name)
+            if parameter is None and "." not in name and isinstance(definition.node, (ast.FunctionDef,
+                                                                                     ast.AsyncFunctionDef)) \
+                    and name not in local_names(definition.node):
+                parameter = name  # the helper reads the notebook's variable as a global
             if parameter is None:
                 continue
             body = analysis.timeline.body(definition)
