@@ -98,6 +98,18 @@ class FrameView:
     globals: Mapping[str, Any]
 
 
+def _without_line_magic_frames(frames: list[FrameView]) -> list[FrameView]:
+    """Drop the ``<timed exec>`` frame of a ``%time stmt`` line: the timeline reads that line as
+    ``stmt`` itself, in the cell that called the magic."""
+    import linecache
+
+    if len(frames) >= 2 and frames[-1].filename in ("<timed exec>", "<timed eval>"):
+        caller = frames[-2]
+        if "run_line_magic(" in linecache.getline(caller.filename, caller.lineno):
+            return frames[:-1]
+    return frames
+
+
 def _walk_traceback(tb: types.TracebackType | None) -> Iterator[types.TracebackType]:
     seen = 0
     while tb is not None and seen < 500:
@@ -172,7 +184,7 @@ class Analysis:
         self.parsed = parsed
         self.exc_type = type(exc)
         self.frames = frames_of(exc)
-        user_frames = [f for f in self.frames if f.is_user]
+        user_frames = _without_line_magic_frames([f for f in self.frames if f.is_user])
         self.user_frame: FrameView | None = user_frames[-1] if user_frames else None
         self.user_frames = user_frames
         if namespace is None:

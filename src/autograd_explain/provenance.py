@@ -372,8 +372,10 @@ class Provenance:
                 return names[node.id]
         return self.value_of_name(node.id, stmt)
 
-    def _eval_ListComp(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp, stmt: Stmt) -> Value:
-        """``[l.item() for l in losses]``: the element, with each target an element of its iterable."""
+    def _eval_ListComp(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp,
+                       stmt: Stmt) -> Value:
+        """``[l.item() for l in losses]``: the element, with each target an element of its iterable
+        (for ``{k: v for ...}``, the value: an entry read later is one of them)."""
         names: dict[str, Value] = {}
         self._comprehension_names.append(names)
         try:
@@ -381,13 +383,14 @@ class Provenance:
                 iterable = self.evaluate(generator.iter, stmt)
                 names.update(_loop_target_values(generator.target, generator.iter, iterable,
                                                  lambda expr: self.evaluate(expr, stmt)))
-            element = self.evaluate(node.elt, stmt)
+            element = self.evaluate(node.value if isinstance(node, ast.DictComp) else node.elt, stmt)
         finally:
             self._comprehension_names.pop()
         return replace(element, kind="other") if element.kind != "unknown" else element
 
     _eval_GeneratorExp = _eval_ListComp
     _eval_SetComp = _eval_ListComp
+    _eval_DictComp = _eval_ListComp
 
     def _eval_Constant(self, node: ast.Constant, stmt: Stmt) -> Value:
         kind = "number" if isinstance(node.value, (int, float, complex, bool)) else "other"
@@ -665,6 +668,9 @@ class Provenance:
             return self._cut_if_grad(receiver, stmt, "non_differentiable_op", f".{method}({_dtype_text(node)})")
         if method == "requires_grad_":
             return replace(receiver, grad=True, cut=None)
+        if method in ("parameters", "named_parameters") and receiver.kind == "module":
+            # the module's parameters: they carry grad exactly when the module does
+            return Value(kind="other", grad=receiver.grad, frozen=receiver.frozen)
         if receiver.kind in ("tensor", "unknown", "array", "number"):
             return _merge([receiver] + args)
         return _merge(args) if args else UNKNOWN
@@ -699,6 +705,9 @@ class Provenance:
         if live.is_module(callee):
             return self._module_call(self._from_live(full, callee, None), everything, stmt, node, name=full,
                                      obj=callee)
+        if _is_functional_call(callee) and len(args) >= 2:
+            # functional_call(model, weights, inputs): the weights given, not the module's own
+            return _merge(args[1:])
         called = self._instance_call(callee)
         if called is not None:
             return self._user_function_call(called, node, [Value(kind="other")] + args, kwargs, stmt,
@@ -809,6 +818,16 @@ class Provenance:
             self._bindings.pop()
         # A cut found inside the body keeps its own statement: that is the line to blame.
         return _merge_paths(returns) if returns else inputs
+
+
+def _is_functional_call(callee: Any) -> bool:
+    """``torch.func.functional_call`` (or its older ``torch.nn.utils.stateless`` spelling)."""
+    try:
+        import torch.func
+        import torch.nn.utils.stateless as stateless
+    except Exception:
+        return False
+    return callee is torch.func.functional_call or callee is getattr(stateless, "functional_call", None)
 
 
 def _defining_file(obj: Any) -> str | None:

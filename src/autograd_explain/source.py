@@ -475,11 +475,63 @@ def def_lines(node: ast.stmt) -> set[int]:
 
 @functools.lru_cache(maxsize=1024)
 def _parse(text: str, filename: str) -> ast.Module | None:
-    """Parse a cell or file once per session (trees are only read, never changed)."""
+    """Parse a cell or file once per session (trees are only read, never changed).
+
+    ``%time stmt`` / ``%timeit stmt`` lines (IPython turns them into
+    ``get_ipython().run_line_magic('time', 'stmt')``) are read as the statement they run,
+    on the magic's line.
+    """
     try:
-        return ast.parse(text, filename=filename)
+        tree = ast.parse(text, filename=filename)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    if "run_line_magic(" in text:
+        try:
+            tree = _TimedLineMagics().visit(tree)
+        except Exception:
+            pass
+    return tree
+
+
+#: line magics whose argument is Python code they run
+_CODE_LINE_MAGICS = frozenset({"time", "timeit", "prun"})
+
+
+class _TimedLineMagics(ast.NodeTransformer):
+    def visit_Expr(self, node: ast.Expr) -> Any:
+        code = _line_magic_code(node.value)
+        if code is None:
+            return node
+        try:
+            inner = ast.parse(code).body
+        except SyntaxError:
+            return node
+        for statement in inner:
+            for child in ast.walk(statement):
+                if hasattr(child, "lineno"):
+                    child.lineno = node.lineno  # type: ignore[attr-defined]
+                    child.end_lineno = node.lineno  # type: ignore[attr-defined]
+        return inner or node
+
+
+def _line_magic_code(value: ast.expr) -> str | None:
+    """``'loss.backward()'`` of ``get_ipython().run_line_magic('time', 'loss.backward()')``."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "run_line_magic" and len(value.args) == 2):
+        return None
+    name, code = value.args
+    if not (isinstance(name, ast.Constant) and name.value in _CODE_LINE_MAGICS
+            and isinstance(code, ast.Constant) and isinstance(code.value, str)):
+        return None
+    text = code.value
+    if name.value == "timeit":  # options before the statement: `-n1 -r1 stmt`
+        parts = text.split()
+        while parts and parts[0].startswith("-"):
+            parts.pop(0)
+            if parts and parts[0].isdigit():
+                parts.pop(0)
+        text = " ".join(parts)
+    return text or None
 
 
 def _off(mode: str | None) -> str | None:

@@ -140,6 +140,15 @@ def _copy_in_graph(analysis: Analysis, name: str, value: Any, output: Any, stmt:
             continue
         made = definition_stmt(analysis, key, stmt)
         if made is not None and input_owner in {n.id for n in ast.walk(made.node) if isinstance(n, ast.Name)}:
+            # made through a helper that cut the copy from its source (`.detach()` of updated
+            # weights): that cut is the line that lost the link
+            try:
+                cut = analysis.provenance.value_of_name(key, stmt).cut
+            except Exception:
+                cut = None
+            if cut is not None and cut.cause in ("detach", "data_attribute", "tensor_rewrap") \
+                    and cut.stmt.scope is not None:
+                return cut.stmt
             return made
     return None
 
@@ -148,6 +157,9 @@ def _holds_any(item: Any, tensors: list[Any]) -> bool:
     """``item`` is one of ``tensors`` or a module with one of them as a parameter."""
     if any(item is t for t in tensors):
         return True
+    if type(item) in (list, tuple, dict):
+        elements = list(item.values() if type(item) is dict else item)[:512]
+        return any(element is t for element in elements for t in tensors)
     if live.is_module(item):
         ids = {id(t) for t in tensors}
         return any(id(p) in ids for _, p in live.named_parameters(item))

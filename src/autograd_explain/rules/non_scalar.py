@@ -57,6 +57,11 @@ def diagnose(analysis: Analysis) -> Finding:
     origin = _origin(analysis)
     variable = origin.variable if origin is not None else target_text
     made_at = origin.stmt if origin is not None else _made_at(analysis)
+    if "shape" not in params and origin is not None and origin.variable:
+        # `scaler.scale(loss).backward()`: the expression is not evaluated, the tensor it wraps is live
+        traced = analysis.provenance.live_value(origin.variable, origin.stmt.scope)
+        if live.is_tensor(traced):
+            params.update(shape=live.shape_text(live.shape(traced)), numel=_numel(live.shape(traced)))
     inputs = _grad_call_inputs(analysis)
     if origin is not None and origin.joined is not None:
         params.update(_part_params(analysis, origin, params, inputs))
@@ -327,7 +332,7 @@ class _Tracer:
             return None
         found = self._user_function(call, stmt)
         if found is None:
-            return None
+            return self._wrapped(call, stmt, calls)
         function, offset = found
         scope = function.inner_scope
         if scope is None or any(frame.scope == scope for frame in calls):
@@ -350,6 +355,25 @@ class _Tracer:
         if first is None or any(r is None or r.stmt is not first.stmt for r in results[1:]):
             return None  # several returns that disagree: the call site is the place to say
         return first
+
+    def _wrapped(self, call: ast.Call, stmt: Stmt, calls: tuple[_Frame, ...]) -> _Origin | None:
+        """``scaler.scale(loss)``: a library call on one named non-scalar tensor, not a module and
+        not a reduction, passes its shape through: where that tensor was made."""
+        if len(call.args) != 1 or call.keywords or not isinstance(call.func, ast.Attribute):
+            return None
+        argument = call.args[0]
+        name = _reference_name(argument)
+        if name is None or call.func.attr in _FULL_REDUCTIONS:
+            return None
+        owner = dotted_name(call.func.value)
+        callee_owner = self.analysis.provenance.live_value(owner, stmt.scope) if owner and "()" not in owner \
+            else live.MISSING
+        if owner is None or live.is_module(callee_owner) or live.is_tensor(callee_owner) or _is_namespace(owner + "."):
+            return None
+        value = self.analysis.provenance.live_value(name, stmt.scope)
+        if not live.is_tensor(value) or _numel(live.shape(value)) <= 1:
+            return None
+        return self.reference(name, stmt, name, None, calls) or None
 
     def _model_output(self, expr: ast.expr, stmt: Stmt) -> bool:
         """``net(x)``, possibly reshaped (``.squeeze(1)``, ``.view(...)``), with ``net`` a module with parameters."""
