@@ -31,12 +31,18 @@ def test_enough_real_cases() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_real_case(case_ip, case: Case) -> None:
+    # the teardown (anomaly mode or grad mode back on) runs after every check: the
+    # second, Chinese analysis must see the state the error happened in
     try:
-        run = run_cells(case_ip, case.cells)
+        _check_case(case_ip, case)
     finally:
         teardown = case.extra.get("teardown")
         if teardown:
             case_ip.run_cell(teardown)
+
+
+def _check_case(case_ip, case: Case) -> None:
+    run = run_cells(case_ip, case.cells)
     assert run.error is not None, f"{case.name}: the last cell did not raise on this torch"
     assert type(run.error).__name__ == case.error, repr(run.error)
     d = run.diagnosis

@@ -192,4 +192,21 @@ CASES = [
          'history = [step(y) for _ in range(3)]'],
         'leaf-inplace', 'parameter_update', 'p', 'p -= self.lr * p.grad',
     ),
+    Case(
+        'k_pretrained_vectors_copy_into_embedding',
+        'https://github.com/Atcold/NYU-DLSP20/issues/765 pattern (writing pretrained values into an embedding weight outside no_grad), with copy_',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'vectors = np.random.randn(10, 4).astype(np.float32)\nmodel = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 2))',
+         'model[0].weight.copy_(torch.from_numpy(vectors))'],
+        'leaf-inplace', 'leaf_write', 'model[0].weight', 'model[0].weight.copy_(torch.from_numpy(vectors))',
+    ),
+    Case(
+        'k_manual_sgd_helper_earlier_cell',
+        'https://discuss.pytorch.org/t/leaf-variable-was-used-in-an-inplace-operation/308 pattern: update in a helper defined in an earlier cell',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'W = torch.randn(3, 1, requires_grad=True)\nb = torch.zeros(1, requires_grad=True)\nX, Y = torch.randn(8, 3), torch.randn(8, 1)',
+         'def sgd_step(params, lr=0.1):\n    for p in params:\n        p.sub_(lr * p.grad)\n        p.grad.zero_()',
+         'loss = ((X @ W + b - Y) ** 2).mean()\nloss.backward()\nsgd_step([W, b])'],
+        'leaf-inplace', 'parameter_update', 'p', 'p.sub_(lr * p.grad)',
+    ),
 ]

@@ -250,4 +250,13 @@ CASES = [
          'g, = torch.autograd.grad(energy, psi)'],
         'non-scalar-backward', 'complex_output', 'energy', 'energy = (psi.conj() * (H @ psi)).sum()',
     ),
+    Case(
+        'i_amp_gradscaler_criterion_reduction_none',
+        "https://github.com/WisconsinAIVision/MaskPoint/issues/7 / https://github.com/xxlong0/SparseNeuS/issues/42 ('grad can be implicitly created only for scalar outputs') pattern in an AMP loop (torch.autocast('cpu') + GradScaler); the criterion was switched to reduction='none' in the config cell to log hard examples",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport torch.optim as optim\nimport numpy as np\nimport math\nimport copy\nimport random\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\nrandom.seed(0)\ntorch.set_grad_enabled(True)",
+         'class Net(nn.Module):\n    def __init__(self, d_in=6, d_h=16, d_out=3):\n        super().__init__()\n        self.fc1 = nn.Linear(d_in, d_h)\n        self.fc2 = nn.Linear(d_h, d_out)\n    def forward(self, x):\n        return self.fc2(F.relu(self.fc1(x)))',
+         "# config\ncriterion = nn.CrossEntropyLoss(reduction='none')  # per-sample losses, to log the hardest examples\nmodel = Net()\noptimizer = optim.SGD(model.parameters(), lr=0.1)\nscaler = torch.amp.GradScaler('cpu')\nloader = [(torch.randn(8, 6), torch.randint(0, 3, (8,))) for _ in range(2)]",
+         "for xb, yb in loader:\n    optimizer.zero_grad()\n    with torch.autocast('cpu', dtype=torch.bfloat16):\n        logits = model(xb)\n        loss = criterion(logits, yb)\n    hardest = loss.detach().topk(2).indices\n    scaler.scale(loss).backward()\n    scaler.step(optimizer)\n    scaler.update()"],
+        'non-scalar-backward', 'reduction_none', 'loss', 'loss = criterion(logits, yb)',
+    ),
 ]

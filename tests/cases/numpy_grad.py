@@ -123,4 +123,21 @@ CASES = [
          "r = np.corrcoef(preds.squeeze(1).numpy(), y_test.numpy())[0, 1]\nprint(f'pearson r = {r:.3f}')"],
         'numpy-requires-grad', 'needs_detach', 'preds', 'r = np.corrcoef(preds.squeeze(1).numpy(), y_test.numpy())[0, 1]',
     ),
+    Case(
+        'k_np_array_of_predictions',
+        'forum pattern: np.array(preds) for a metric after model.eval() (no torch.no_grad())',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'model = nn.Linear(4, 1)\nX_val = torch.randn(10, 4)',
+         'model.eval()\npreds = model(X_val).squeeze(1)',
+         'mae = np.abs(np.array(preds) - 0.5).mean()'],
+        'numpy-requires-grad', 'needs_detach', 'preds', 'mae = np.abs(np.array(preds) - 0.5).mean()',
+    ),
+    Case(
+        'k_weight_numpy_for_histogram',
+        "forum pattern: inspecting a layer's weight with .numpy() (np.histogram) without detach",
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'net = nn.Sequential(nn.Linear(5, 3), nn.ReLU(), nn.Linear(3, 1))',
+         'counts, edges = np.histogram(net[0].weight.numpy(), bins=5)'],
+        'numpy-requires-grad', 'needs_detach', 'net[0].weight', 'counts, edges = np.histogram(net[0].weight.numpy(), bins=5)',
+    ),
 ]

@@ -136,4 +136,23 @@ CASES = [
          'loss = Losses.mse(model(x), y)\nloss.backward()'],
         'python-number', 'python_math', 'loss', 'return float(F.mse_loss(pred, target))', error='AttributeError',
     ),
+    Case(
+        'k_per_sample_losses_tolist',
+        'https://discuss.pytorch.org/t/getting-error-float-object-has-no-attribute-backward/98597 pattern with .tolist() on per-sample losses',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         "model = nn.Linear(3, 1)\ncrit = nn.MSELoss(reduction='none')\nx, y = torch.randn(4, 3), torch.randn(4, 1)",
+         'losses = crit(model(x), y).squeeze(1).tolist()',
+         'loss = sum(losses) / len(losses)',
+         'loss.backward()'],
+        'python-number', 'tolist', 'losses', 'losses = crit(model(x), y).squeeze(1).tolist()', error='AttributeError',
+    ),
+    Case(
+        'k_train_step_returns_numpy_loss',
+        'forum pattern: a train-step helper returns loss.detach().cpu().numpy() (numpy.ndarray has no backward)',
+        ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nimport numpy as np\nimport math\nimport warnings\nwarnings.simplefilter('ignore')\ntorch.manual_seed(0)\nnp.random.seed(0)\ntorch.autograd.set_detect_anomaly(False)\ntorch.set_grad_enabled(True)",
+         'model = nn.Linear(3, 1)\nx, y = torch.randn(4, 3), torch.randn(4, 1)',
+         'def compute_loss(model, x, y):\n    loss = F.mse_loss(model(x), y)\n    return loss.detach().cpu().numpy()',
+         'loss = compute_loss(model, x, y)\nloss.backward()'],
+        'python-number', 'numpy', 'loss', 'return loss.detach().cpu().numpy()', error='AttributeError',
+    ),
 ]

@@ -653,6 +653,15 @@ CATALOGUE = {
                "{allow_line}",
         "warnings": [],
         "variants": {
+            "not_in_graph/cut_use": {
+                "title": "`{output}` reaches `{var}` only through a cut in the graph",
+                "explanation": "`torch.autograd.grad` was asked for the gradient of `{output}` with respect to `{var}` "
+                               "(input {index}), but on the way from `{var}` to `{output}`, {where} (`{line}`) reads "
+                               "it through `.detach()`, `.data` or inside `torch.no_grad()`. That records no graph, "
+                               "so `{output}` does not depend on `{var}` as far as autograd knows.",
+                "fix": "# keep the graph on the way from {var} to {output}: drop the .detach()/.data there,\n"
+                       "# or compute it outside torch.no_grad(); then call torch.autograd.grad again\n{line}",
+            },
             "not_in_graph/copied": {
                 "title": "`{output}` was computed from a copy of `{var}`, not from `{var}` itself",
                 "explanation": "`torch.autograd.grad` was asked for the gradient of `{output}` with respect to `{var}` "

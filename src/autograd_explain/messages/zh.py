@@ -614,6 +614,14 @@ CATALOGUE = {
                "{allow_line}",
         "warnings": [],
         "variants": {
+            "not_in_graph/cut_use": {
+                "title": "`{output}` 只能通过被切断的计算图到达 `{var}`",
+                "explanation": "`torch.autograd.grad` 被要求计算 `{output}` 对 `{var}`（第 {index} 个输入）的梯度，"
+                               "但从 `{var}` 到 `{output}` 的路上，{where}（`{line}`）通过 `.detach()`、`.data` 或在 "
+                               "`torch.no_grad()` 中读取它，没有记录计算图，所以在 autograd 看来 `{output}` 不依赖 `{var}`。",
+                "fix": "# 在从 {var} 到 {output} 的路上保留计算图：去掉那里的 .detach()/.data，\n"
+                       "# 或在 torch.no_grad() 之外计算；然后再调用 torch.autograd.grad\n{line}",
+            },
             "not_in_graph/copied": {
                 "title": "`{output}` 是由 `{var}` 的副本计算出来的，而不是 `{var}` 本身",
                 "explanation": "`torch.autograd.grad` 被要求计算 `{output}` 对 `{var}`（第 {index} 个输入）的梯度，"

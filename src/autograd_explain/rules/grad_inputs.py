@@ -18,7 +18,7 @@ from .. import autograd_graph, live
 from ..context import Analysis
 from ..diagnosis import Finding
 from ..source import Stmt, dotted_name
-from .common import finding, location
+from .common import finding, location, rhs_of
 from .origins import caller_argument, same_object_elsewhere
 from .writes import argument, definition_stmt, elements, grad_call, live_expr, text
 
@@ -98,17 +98,51 @@ def diagnose_unused(analysis: Analysis) -> Finding:
         if later:
             rebound = later[0].stmt
             blame = rebound
-    copy = None
+    copy = cut = None
     if rebound is None:
         copy = _copy_in_graph(analysis, name, value, analysis.resolve(argument(call, 0, "outputs"), stmt.scope), stmt)
         if copy is not None:
             blame = copy
+    if rebound is None and copy is None and made is not None:
+        cut = _cut_use(analysis, name, made)
+        if cut is not None:
+            blame = cut
     params_extra = {"allow_line": _with_keyword(stmt.line, call, "allow_unused", ast.Constant(True))}
     return finding(analysis, kind, "not_in_graph", [name, output_name], blame, **params_extra,
                    index=index if index is not None else 0, output=output or "outputs",
                    made_line=made.line if made else None, made_where=location(made) if made else None,
                    rebound=rebound.line if rebound else None, grad_line=stmt.line, grad_where=location(stmt),
-                   variant="copied" if copy is not None else None, copy_line=copy.line if copy else None)
+                   variant="copied" if copy is not None else ("cut_use" if cut is not None else None),
+                   copy_line=copy.line if copy else None)
+
+
+def _cut_use(analysis: Analysis, name: str, made: Stmt) -> Stmt | None:
+    """The statement on the way to the output that read ``name`` (or its module) only through a
+    cut: ``out = net(x.data)``, ``z = encoder(x).detach()``, a use under ``torch.no_grad()``."""
+    from .common import dependency_closure
+
+    owner = name.split(".")[0].split("[")[0]
+    target = rhs_of(made)
+    statements = [made]
+    if target is not None:
+        statements += list(dependency_closure(analysis, target, made).values())
+    for stmt in sorted(dict.fromkeys(statements, None), key=lambda s: s.index):
+        node = stmt.node
+        reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        if owner not in reads:
+            continue
+        if stmt.grad_mode in ("no_grad", "inference_mode", "grad_disabled"):
+            return stmt
+        for child in ast.walk(node):
+            receiver = None
+            if isinstance(child, ast.Attribute) and child.attr == "data":
+                receiver = child.value
+            elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) \
+                    and child.func.attr in ("detach", "numpy", "item", "tolist"):
+                receiver = child.func.value
+            if receiver is not None and owner in {n.id for n in ast.walk(receiver) if isinstance(n, ast.Name)}:
+                return stmt
+    return None
 
 
 def _copy_in_graph(analysis: Analysis, name: str, value: Any, output: Any, stmt: Stmt) -> Stmt | None:
@@ -136,8 +170,8 @@ def _copy_in_graph(analysis: Analysis, name: str, value: Any, output: Any, stmt:
     for key, item in list(namespace.items()):
         if type(key) is not str or key.startswith("_") or key == input_owner:
             continue
-        if not _holds_any(item, twins):
-            continue
+        if not _holds_any(item, twins) or _holds_any(item, [value]):
+            continue  # (a container of the input itself, `inputs = (y, x)`, is no copy of it)
         made = definition_stmt(analysis, key, stmt)
         if made is not None and input_owner in {n.id for n in ast.walk(made.node) if isinstance(n, ast.Name)}:
             # made through a helper that cut the copy from its source (`.detach()` of updated

@@ -114,6 +114,8 @@ def _culprit_in(analysis: Analysis, receiver: ast.expr, scope: str | None) -> st
     name = dotted_name(receiver)
     if name and "()" not in name:
         return name
+    if _plain_path(receiver):
+        return ast.unparse(receiver)  # `net[0].weight`, `params['w']`: the tensor as written
     # (x * 2).numpy(), model(x).numpy(): the variable inside that requires grad
     for candidate in names_in(receiver):
         value = live_of(analysis, candidate, scope)
@@ -121,6 +123,15 @@ def _culprit_in(analysis: Analysis, receiver: ast.expr, scope: str | None) -> st
             return candidate
     found = names_in(receiver)
     return found[0] if found else None
+
+
+def _plain_path(node: ast.expr) -> bool:
+    """A name followed by attributes and constant subscripts only (``net[0].weight``)."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Constant):
+            return False
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _receiver_requires_grad(analysis: Analysis, receiver: ast.expr, scope: str | None) -> bool | None:

@@ -39,6 +39,10 @@ def diagnose(analysis: Analysis) -> Finding:
         if found is not None:
             return found
     writes = inplace_writes(stmt)
+    if stmt is not None and not writes:
+        through_module = _inplace_call(analysis, stmt)
+        if through_module is not None:
+            return _module_write_finding(analysis, stmt, node, message, *through_module)
     if stmt is None or not writes:
         return finding(analysis, KIND, _cause(message), [], None, node=node or "?")
     write = writes[0]
@@ -56,6 +60,36 @@ def diagnose(analysis: Analysis) -> Finding:
                   base=base or "its base", op=_view_op(made, node))
     base_variable = base if base and (dotted_name(ast.parse(base, mode="eval").body) or "") == base else None
     return finding(analysis, KIND, cause, [name, base_variable], stmt, **params)
+
+
+def _inplace_call(analysis: Analysis, stmt: Stmt) -> tuple[str, str] | None:
+    """``x1 = self.act(x1)`` with ``self.act = nn.ReLU(inplace=True)``, or ``F.relu(x1, inplace=True)``:
+    (the variable written, the callee as spelled)."""
+    for call in (c for c in ast.walk(stmt.node) if isinstance(c, ast.Call)):
+        if not call.args:
+            continue
+        argument = dotted_name(call.args[0])
+        callee = dotted_name(call.func) or ""
+        if not argument or "()" in argument or not callee:
+            continue
+        inplace_keyword = any(k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
+                              for k in call.keywords)
+        module = live_of(analysis, callee, stmt.scope)
+        if inplace_keyword or (live.is_module(module) and live.instance_dict(module).get("inplace") is True):
+            return argument, callee
+    return None
+
+
+def _module_write_finding(analysis: Analysis, stmt: Stmt, node: str | None, message: str, name: str,
+                          callee: str) -> Finding:
+    made = definition_stmt(analysis, name, stmt)
+    base = _base_name(analysis, made, name, stmt)
+    params = dict(node=node or "?", write=f"{callee}(...) (inplace=True)", written=name,
+                  rewrite=f"{name} = {callee}({name}.clone())",
+                  made_line=made.line if made else None, made_where=location(made) if made else None,
+                  base=base or "its base", op=_view_op(made, node))
+    base_variable = base if base and (dotted_name(ast.parse(base, mode="eval").body) or "") == base else None
+    return finding(analysis, KIND, _cause(message), [name, base_variable], stmt, **params)
 
 
 def _base_write(analysis: Analysis, stmt: Stmt, node: str | None) -> Finding | None:
