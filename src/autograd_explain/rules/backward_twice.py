@@ -1092,16 +1092,22 @@ def _iterated_tensor_with_graph(analysis: Analysis, iterable: ast.expr, header: 
     return None
 
 
+def _reads_on_the_way(analysis: Analysis, target: ast.expr, stmt: Stmt) -> tuple[dict[str, Stmt], set[str]]:
+    """The target's dependency closure, and every name the target and that closure read."""
+    closure = dependency_closure(analysis, target, stmt)
+    reads = set(names_read(target))
+    for bound_at in closure.values():
+        reads |= names_read(rhs_of(bound_at) or ast.Pass())
+    return closure, reads
+
+
 def _graph_made_outside_function(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[str, Stmt] | None:
     """A tensor the raising function reads from outside (an enclosing function's local, a
     global), made once with a graph that an earlier call's backward already freed."""
     scope = stmt.scope
     if scope is None:
         return None
-    closure = dependency_closure(analysis, target, stmt)
-    reads = set(names_read(target))
-    for bound_at in closure.values():
-        reads |= names_read(rhs_of(bound_at) or ast.Pass())
+    closure, reads = _reads_on_the_way(analysis, target, stmt)
     site = _outer_call_site(analysis)
     candidates = []
     for name in sorted(reads):
@@ -1152,10 +1158,7 @@ def _carried_global(analysis: Analysis, stmt: Stmt, target: ast.expr) -> tuple[s
     scope = stmt.scope
     if scope is None:
         return None
-    closure = dependency_closure(analysis, target, stmt)
-    reads = set(names_read(target))
-    for bound_at in closure.values():
-        reads |= names_read(rhs_of(bound_at) or ast.Pass())
+    _, reads = _reads_on_the_way(analysis, target, stmt)
     for name in sorted(reads):
         rebinds = [d for d in analysis.timeline.definitions(name, None)
                    if d.module_level and d.stmt.scope == scope and not d.augmented]
