@@ -69,7 +69,7 @@ def probe(node: Any) -> Probe | None:
     """
     for attribute in saved_attributes(node):
         try:
-            if _hooked(_raw_slot(node, attribute)):
+            if hooked(_raw_slot(node, attribute)):
                 continue
             getattr(node, attribute)
         except RuntimeError as error:
@@ -92,7 +92,7 @@ def _raw_slot(node: Any, attribute: str) -> Any:
     return getattr(node, "_raw" + attribute)
 
 
-def _hooked(raw: Any) -> bool:
+def hooked(raw: Any) -> bool:
     """A saved slot (one SavedTensor or a sequence of them) with a user unpack hook."""
     if type(raw) in (list, tuple):
         return any(item is not None and item.unpack_hook is not None for item in raw)

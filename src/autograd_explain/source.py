@@ -580,7 +580,7 @@ def _definitions_of(stmt: Stmt) -> Iterator[Definition]:
                 for name in target_names(item.optional_vars):
                     yield Definition(name, stmt, None)
     elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
-            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr in _GROWING_METHODS \
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr in GROWING_METHODS \
             and node.value.args:
         # losses.append(v): the container now also holds v.
         for name in target_names(node.value.func.value):
@@ -646,7 +646,8 @@ def _position(target: ast.expr, name: str) -> int | None:
     return None
 
 
-_GROWING_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft"})
+#: methods that put one more element in a container (``losses.append(loss)``)
+GROWING_METHODS = frozenset({"append", "extend", "insert", "add", "appendleft"})
 
 
 def _element(target: ast.expr, name: str, value: ast.expr) -> ast.expr:

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 import torch
 
 from .. import live
+from ..autograd_graph import hooked
 from .naming import NameIndex, module_of
 from .safety import ensure_stack_for
 
@@ -360,7 +361,7 @@ def _check_saved(data: GraphData, i: int, node: Any, slots: tuple[tuple[str, str
     """The fast path of :func:`_probe_saved`: unpack only to let torch check versions."""
     for slot, raw_slot in slots:
         try:
-            if _hooked(getattr(node, raw_slot)):
+            if hooked(getattr(node, raw_slot)):
                 data.flag(i, "hooked", "saved tensors have user hooks; not unpacked")
                 continue
             getattr(node, slot)
@@ -403,7 +404,7 @@ def _saved_values(data: GraphData, i: int, node: Any, info: _TypeInfo) -> list[t
             continue
         if raw is None:
             continue
-        if _hooked(raw):
+        if hooked(raw):
             data.flag(i, "hooked", "saved tensors have user hooks; not unpacked")
             continue
         name = slot[len("_saved_"):]
@@ -417,13 +418,6 @@ def _saved_values(data: GraphData, i: int, node: Any, info: _TypeInfo) -> list[t
         else:
             values.append((name, value))
     return values
-
-
-def _hooked(raw: Any) -> bool:
-    """True if a saved slot (one SavedTensor or a sequence of them) has a user unpack hook."""
-    if type(raw) in (list, tuple):
-        return any(item is not None and item.unpack_hook is not None for item in raw)
-    return raw is not None and raw.unpack_hook is not None
 
 
 def _custom_saved(data: GraphData, i: int, node: Any) -> list[tuple[str, Any]]:

@@ -32,7 +32,7 @@ from .. import live
 from ..context import Analysis, _backward_target
 from ..diagnosis import Finding
 from ..fixes import replace_first_read
-from ..source import GRAD_OFF, Definition, Stmt, dotted_name, target_names
+from ..source import GRAD_OFF, GROWING_METHODS, Definition, Stmt, dotted_name, target_names
 from . import freed_holders, optimizers
 from .common import dependency_closure, finding, location, names_read, rhs_of
 from .writes import InplaceWrite, inplace_writes
@@ -607,7 +607,7 @@ def _growing_receiver(stmt: Stmt) -> str | None:
     node = stmt.node
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
             and isinstance(node.value.func, ast.Attribute) \
-            and node.value.func.attr in ("append", "extend", "insert", "add", "appendleft") and node.value.args:
+            and node.value.func.attr in GROWING_METHODS and node.value.args:
         return dotted_name(node.value.func.value)
     return None
 

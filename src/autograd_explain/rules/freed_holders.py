@@ -23,14 +23,13 @@ from typing import Any, Iterator
 
 from .. import autograd_graph, live
 from ..context import Analysis
-from ..source import Stmt, local_names, dotted_name
+from ..source import GROWING_METHODS, Stmt, dotted_name, local_names
 
 #: bounded walks: the target's graph, and each holder's graph
 _GRAPH_LIMIT = 20_000
 _HOLDER_WALK = 5_000
 #: how many elements of one list/dict are looked at
 _ELEMENTS = 512
-_GROWING = frozenset({"append", "extend", "insert", "appendleft"})
 _IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 
 
@@ -225,7 +224,8 @@ def growth_statement(analysis: Analysis, holder: Holder) -> Stmt | None:
             break
         for call in (c for c in ast.walk(stmt.node) if isinstance(c, ast.Call)):
             func = call.func
-            if isinstance(func, ast.Attribute) and func.attr in _GROWING and dotted_name(func.value) in spelled:
+            if isinstance(func, ast.Attribute) and func.attr in GROWING_METHODS \
+                    and dotted_name(func.value) in spelled:
                 found = stmt
         if isinstance(stmt.node, ast.AugAssign) and dotted_name(stmt.node.target) in spelled:
             found = stmt
